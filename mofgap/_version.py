@@ -1,0 +1,3 @@
+"""Version of mofgap."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Structure → periodic neighbour graph (torch_geometric Data), with an on-disk cache."""
