@@ -15,7 +15,7 @@ from torch_geometric.data import Data
 from mofgap.graph.cache import GraphCache, StructureOutcome, content_key
 from mofgap.graph.featurize import arrays_to_data, graph_arrays
 from mofgap.graph.neighbors import GraphSettings
-from mofgap.io.errors import DisorderSkippedError, MalformedFileError, StructureReadError, rebuild_error
+from mofgap.io.errors import DisorderSkippedError, StructureReadError, UnreadableFileError, rebuild_error
 from mofgap.io.options import OnError, ReadOptions
 from mofgap.io.read import Status, apply_on_error, detect_format, read_bytes, structure_id_for
 
@@ -81,7 +81,7 @@ class FileFeaturizer:
             raw = path.read_bytes()
         except OSError as exc:
             cause = f"cannot read the file: {exc.strerror or exc}"
-            return [StructureOutcome("", error_type=MalformedFileError.__name__, error_cause=cause)], False
+            return [StructureOutcome("", error_type=UnreadableFileError.__name__, error_cause=cause)], False
         cache = _open_cache(self.cache_dir, self.settings, self.options) if self.cache_dir else None
         key = content_key(raw, detect_format(path) or "unknown")
         if cache is not None and (cached := cache.load(key)) is not None:

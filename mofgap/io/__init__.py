@@ -13,6 +13,7 @@ from mofgap.io.errors import (
     StructureReadError,
     TooManyAtomsError,
     UnsupportedElementError,
+    UnreadableFileError,
     UnsupportedFormatError,
 )
 from mofgap.io.options import DisorderPolicy, OnError, ReadOptions
@@ -36,6 +37,7 @@ __all__ = [
     "StructureRecord",
     "TooManyAtomsError",
     "UnsupportedElementError",
+    "UnreadableFileError",
     "UnsupportedFormatError",
     "expand_paths",
     "read_file",

@@ -166,8 +166,8 @@ def block_structure(block_text: CifBlockText, source: str) -> Structure:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             block = CifBlock.from_str(block_text.text)
-    except (ValueError, KeyError, IndexError) as exc:
-        raise MalformedFileError(source, f"malformed CIF: {exc}") from exc
+    except Exception as exc:  # pymatgen's tokenizer raises ValueError, ZeroDivisionError, IndexError, ...
+        raise MalformedFileError(source, f"malformed CIF: {_one_line(exc)}") from exc
     if not has_atoms(block):
         raise NoStructureError(source, "the CIF block has no atom-site loop (_atom_site_fract_x ...)")
     lattice = block_lattice(block, source)

@@ -24,6 +24,10 @@ class StructureReadError(ValueError):
         return (type(self), (self.source, self.cause))
 
 
+class UnreadableFileError(StructureReadError):
+    """The file does not exist or cannot be opened."""
+
+
 class EmptyFileError(StructureReadError):
     """The file has no content (zero bytes or whitespace only)."""
 
@@ -76,6 +80,7 @@ ERROR_TYPES: dict[str, type[StructureReadError]] = {
     cls.__name__: cls
     for cls in (
         StructureReadError,
+        UnreadableFileError,
         EmptyFileError,
         BinaryFileError,
         UnsupportedFormatError,

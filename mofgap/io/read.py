@@ -18,8 +18,8 @@ from mofgap.io.errors import (
     BinaryFileError,
     DisorderSkippedError,
     EmptyFileError,
-    MalformedFileError,
     StructureReadError,
+    UnreadableFileError,
     UnsupportedFormatError,
 )
 from mofgap.io.options import OnError, ReadOptions, check_on_error
@@ -151,7 +151,7 @@ def read_file(path: str | Path, *, options: ReadOptions | None = None) -> list[S
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        error = MalformedFileError(str(path), f"cannot read the file: {exc.strerror or exc}")
+        error = UnreadableFileError(str(path), f"cannot read the file: {exc.strerror or exc}")
         return [StructureRecord(structure_id_for(path, ""), str(path), error=error)]
     return read_bytes(raw, path, options=options or ReadOptions())
 

@@ -100,7 +100,7 @@ def check_overlaps(structure: Structure, options: ReadOptions, source: str) -> N
     if not np.any(real):
         return
     closest = int(np.argmin(np.where(real, distances, np.inf)))
-    i, j = int(centers[closest]), int(neighbors[closest])
+    i, j = sorted((int(centers[closest]), int(neighbors[closest])))
     what = "its own periodic image" if i == j else f"site {j} ({structure[j].specie})"
     raise OverlappingAtomsError(
         source,
