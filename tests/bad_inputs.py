@@ -56,7 +56,9 @@ BAD_INPUTS: dict[str, BadInput] = {
         errors.MalformedFileError,
         "malformed CIF",
     ),
-    "not_cif": BadInput("prose.cif", b"This is a letter, not a crystal.\n", errors.MalformedFileError, "no data_ block"),
+    "not_cif": BadInput(
+        "prose.cif", b"This is a letter, not a crystal.\n", errors.MalformedFileError, "no data_ block"
+    ),
     "no_structure": BadInput("nostructure.cif", cif(CELL + P1).encode(), errors.NoStructureError, "has atoms"),
     "no_lattice": BadInput(
         "nolattice.cif", cif(P1 + atoms_loop(GOOD_ROWS)).encode(), errors.InvalidLatticeError, "no unit cell"

@@ -145,9 +145,8 @@ def test_gzipped_cif(tmp_path: Path, sample_cifs: list[Path]) -> None:
 
 
 def test_poscar_and_extxyz_through_ase(tmp_path: Path, sample_cifs: list[Path]) -> None:
-    from pymatgen.io.ase import AseAtomsAdaptor
-
     import ase.io
+    from pymatgen.io.ase import AseAtomsAdaptor
 
     reference = read_file(sample_cifs[0])[0].structure
     atoms = AseAtomsAdaptor.get_atoms(reference)

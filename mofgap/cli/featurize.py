@@ -19,7 +19,9 @@ def featurize(
     max_neighbors: Annotated[int, typer.Option(min=1, help="Nearest neighbours kept per atom.")] = 12,
     disorder: Annotated[str, typer.Option(help="Partial occupancies: error | majority | skip.")] = "error",
     max_atoms: Annotated[int, typer.Option(min=1, help="Largest cell accepted (atoms).")] = DEFAULT_MAX_ATOMS,
-    on_error: Annotated[str, typer.Option(help="A failed structure: warn | skip (record it) or raise (stop).")] = "skip",
+    on_error: Annotated[
+        str, typer.Option(help="A failed structure: warn | skip (record it) or raise (stop).")
+    ] = "skip",
     report: Annotated[Path | None, typer.Option(help="Also write the per-structure report as CSV.")] = None,
     quiet: Annotated[bool, typer.Option(help="List only failed structures, then the summary.")] = False,
 ) -> None:

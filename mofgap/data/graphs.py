@@ -56,7 +56,7 @@ def qmof_graphs(
     if splits is not None:
         table = table[table["split"].isin(splits)]
     ehull = qmof.ehull() if atom_targets else None
-    gaps = dict(zip(table["qmof_id"], table["gap_eV"]))
+    gaps = dict(zip(table["qmof_id"], table["gap_eV"], strict=False))
     graphs, failures = [], []
     records = featurize_files(
         table["cif_path"].tolist(), settings=settings, cache_dir=cache_dir, workers=workers,

@@ -161,6 +161,6 @@ def _records(files: list[Path], job: FileFeaturizer, workers: int, progress: boo
 def _collect(
     files: list[Path], results: Iterable[tuple[list[StructureOutcome], bool]], progress: bool
 ) -> Iterator[GraphRecord]:
-    shown = track(zip(files, results), total=len(files), description="featurizing", disable=not progress)
+    shown = track(zip(files, results, strict=False), total=len(files), description="featurizing", disable=not progress)
     for path, (outcomes, from_cache) in shown:
         yield from to_records(path, outcomes, from_cache)

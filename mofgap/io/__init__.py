@@ -12,8 +12,8 @@ from mofgap.io.errors import (
     PartialOccupancyError,
     StructureReadError,
     TooManyAtomsError,
-    UnsupportedElementError,
     UnreadableFileError,
+    UnsupportedElementError,
     UnsupportedFormatError,
 )
 from mofgap.io.options import DisorderPolicy, OnError, ReadOptions
@@ -36,8 +36,8 @@ __all__ = [
     "StructureReadError",
     "StructureRecord",
     "TooManyAtomsError",
-    "UnsupportedElementError",
     "UnreadableFileError",
+    "UnsupportedElementError",
     "UnsupportedFormatError",
     "expand_paths",
     "read_file",

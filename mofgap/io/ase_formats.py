@@ -19,7 +19,7 @@ AseFormat = Literal["vasp", "extxyz"]
 def _atoms_to_structure(atoms: object, source: str) -> Structure:
     pbc = np.asarray(atoms.pbc, dtype=bool)  # type: ignore[attr-defined]
     if not pbc.all():
-        periodic = "".join(axis for axis, p in zip("abc", pbc) if p) or "none"
+        periodic = "".join(axis for axis, p in zip("abc", pbc, strict=False) if p) or "none"
         raise NonPeriodicError(
             source, f"the structure is not periodic in 3D (periodic axes: {periodic}); mofgap needs a crystal"
         )

@@ -101,7 +101,7 @@ def block_lattice(block: CifBlock, source: str) -> Lattice:
     if any(value is None for value in lengths):
         raise InvalidLatticeError(source, "the CIF gives no unit cell (_cell_length_a/b/c missing)")
     angles = [_values(block, key) or ["90"] for key in _ANGLE_KEYS]
-    parameters = [_number(v[0], k, source) for v, k in zip(lengths + angles, _CELL_KEYS + _ANGLE_KEYS)]
+    parameters = [_number(v[0], k, source) for v, k in zip(lengths + angles, _CELL_KEYS + _ANGLE_KEYS, strict=False)]
     with np.errstate(invalid="ignore"):
         lattice = Lattice.from_parameters(*parameters)
     check_lattice_matrix(np.asarray(lattice.matrix), source)
@@ -130,7 +130,7 @@ def fast_p1_structure(block: CifBlock, lattice: Lattice, source: str) -> Structu
     if occupancies is not None and any(_number(o, "_atom_site_occupancy", source) != 1.0 for o in occupancies):
         return None
     coords = np.array([[_number(v, f"_atom_site_fract_{axis}", source) for v in column]
-                       for axis, column in zip("xyz", fract)]).T
+                       for axis, column in zip("xyz", fract, strict=False)]).T
     if coords.shape[0] != len(symbols):
         raise MalformedFileError(source, "malformed CIF: the atom-site loop has columns of unequal length")
     return Structure(lattice, symbols, coords, coords_are_cartesian=False)
