@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _report import emit
 
 CUTOFF = 6.0
 MAX_NEIGHBORS = 12
@@ -147,10 +148,7 @@ def main() -> None:
         "speedup_same_files": ours_subset["structures_per_s"] / reference["structures_per_s"],  # type: ignore[operator]
         "ours_all_files": ours_all,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

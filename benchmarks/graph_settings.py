@@ -10,12 +10,12 @@ many edges each setting gives, and the neighbour-search time per cutoff.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 from pathlib import Path
 
 import numpy as np
+from _report import emit
 from pymatgen.optimization.neighbors import find_points_in_spheres
 
 from mofgap.data.qmof import QMOF
@@ -82,10 +82,7 @@ def main() -> None:
             "kth_neighbour_distance_max_A": float(finite.max()),
             "edges_per_mean_structure": float(k * n_atoms / len(paths)),
         }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":
