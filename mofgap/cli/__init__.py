@@ -8,6 +8,7 @@ import typer
 
 from mofgap._version import __version__
 from mofgap.cli.featurize import featurize
+from mofgap.cli.pretrain import pretrain
 
 app = typer.Typer(
     name="mofgap",
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(featurize)
+app.command()(pretrain)
 
 
 def _print_version(value: bool) -> None:

@@ -34,6 +34,8 @@ def qmof_graphs(
     qmof: QMOF,
     *,
     splits: tuple[str, ...] | None = None,
+    split_file: str | Path | None = None,
+    limit: int = 0,
     settings: GraphSettings | None = None,
     cache_dir: str | Path | None = None,
     workers: int = 1,
@@ -45,6 +47,8 @@ def qmof_graphs(
     Args:
         qmof: the database on disk.
         splits: keep only these splits (``None``: every structure).
+        split_file: the split file to use (default: the database's own).
+        limit: keep only the first ``limit`` structures after the split filter (0: all).
         settings: graph settings.
         cache_dir: graph cache root (``None``: no cache).
         workers: featurization processes.
@@ -52,9 +56,11 @@ def qmof_graphs(
             :data:`~mofgap.data.atom_targets.PBE_ATOM_TARGETS`); targets only, never inputs.
         progress: show a progress bar.
     """
-    table = qmof.table()
+    table = qmof.table(split_file=split_file)
     if splits is not None:
         table = table[table["split"].isin(splits)]
+    if limit:
+        table = table.head(limit)
     ehull = qmof.ehull() if atom_targets else None
     gaps = dict(zip(table["qmof_id"], table["gap_eV"], strict=False))
     graphs, failures = [], []

@@ -1,0 +1,251 @@
+"""Multi-task pretraining of the backbone on DFT properties (never the band gap).
+
+Targets: per-atom PBE properties from the QMOF CIFs (DDEC and CM5 charges, DDEC bond-order sum,
+magnetic moment) and the crystal's energy above hull, each standardised on the training structures;
+the loss is the mean absolute error in standard units, masked where a target is missing. Early
+stopping watches a held-out part of the *training* split. A checkpoint is written after every epoch
+and a run resumes from it exactly: batch order depends only on (seed, epoch), and the learning rate
+only on the step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+
+from mofgap.data.atom_targets import PBE_ATOM_TARGETS
+from mofgap.models.backbone import BackboneConfig, GraphTransformer
+from mofgap.models.heads import PretrainModel
+from mofgap.train.batches import epoch_batches
+from mofgap.train.checkpoint import load_checkpoint, save_checkpoint
+from mofgap.train.schedule import scheduled_lr
+from mofgap.utils.atomic import atomic_write_bytes
+
+CRYSTAL_TARGET = "ehull_eV_per_atom"
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Settings of a pretraining run.
+
+    Attributes:
+        epochs: maximum number of passes over the training structures.
+        batch_size: crystals per step.
+        learning_rate: peak AdamW learning rate (after a linear warm-up, then cosine decay to 0).
+        weight_decay: AdamW weight decay.
+        warmup_fraction: fraction of all steps spent warming up.
+        grad_clip: maximum global gradient norm.
+        holdout_fraction: fraction of the training split held out for early stopping.
+        patience: epochs without holdout improvement before stopping.
+        seed: seeds initialisation, hold-out choice and batch order.
+        atom_targets: per-atom CIF columns used as targets.
+        crystal_weight: weight of the energy-above-hull loss relative to the per-atom loss.
+        device: ``cpu`` or ``cuda``.
+        bf16: bfloat16 autocast (mostly for CUDA).
+        backbone: the backbone's hyperparameters.
+    """
+
+    epochs: int = 12
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.03
+    grad_clip: float = 1.0
+    holdout_fraction: float = 0.1
+    patience: int = 4
+    seed: int = 0
+    atom_targets: tuple[str, ...] = PBE_ATOM_TARGETS
+    crystal_weight: float = 1.0
+    device: str = "cpu"
+    bf16: bool = False
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dictionary of the settings (the backbone's nested)."""
+        out = asdict(self)
+        out["atom_targets"] = list(self.atom_targets)
+        return out
+
+
+@dataclass
+class PretrainResult:
+    """Outcome of :func:`pretrain`: the best backbone (by holdout loss) and its record.
+
+    Attributes:
+        backbone: the backbone at the best holdout epoch.
+        best_epoch: that epoch (0-based).
+        holdout_mae: per-target holdout MAE at the best epoch, in the targets' units.
+        history: one dict per epoch (losses, per-target MAE, seconds).
+        train_seconds: wall time of all epochs run (including earlier runs resumed from).
+    """
+
+    backbone: GraphTransformer
+    best_epoch: int
+    holdout_mae: dict[str, float]
+    history: list[dict[str, float]]
+    train_seconds: float
+
+
+def holdout_split(ids: Sequence[str], fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices of (kept, held-out) items: a seeded random ``fraction`` held out."""
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(ids), generator=generator).tolist()
+    n_holdout = max(1, round(fraction * len(ids)))
+    return sorted(order[n_holdout:]), sorted(order[:n_holdout])
+
+
+def _masked_l1(prediction: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-column sums of |error| over finite targets, their counts, and the mean loss over columns."""
+    finite = torch.isfinite(target)
+    error = torch.where(finite, (prediction - torch.where(finite, target, 0.0)).abs(), 0.0)
+    sums, counts = error.sum(0), finite.sum(0)
+    loss = (sums / counts.clamp(min=1))[counts > 0].mean() if bool((counts > 0).any()) else error.sum() * 0
+    return sums, counts, loss
+
+
+def _losses(model: PretrainModel, batch: Batch, config: PretrainConfig) -> dict[str, Tensor]:
+    device_type = "cuda" if config.device.startswith("cuda") else "cpu"
+    with torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.bf16):
+        out = model(batch)
+    atom_sums, atom_counts, atom_loss = _masked_l1(out.atom.float(), model.atom_target.scale(batch.y_atom))
+    crystal_sums, crystal_counts, crystal_loss = _masked_l1(
+        out.crystal.float(), model.crystal_target.scale(batch.ehull.view(-1, 1))
+    )
+    return {
+        "loss": atom_loss + config.crystal_weight * crystal_loss,
+        "atom_sums": atom_sums.detach(),
+        "atom_counts": atom_counts,
+        "crystal_sums": crystal_sums.detach(),
+        "crystal_counts": crystal_counts,
+    }
+
+
+@torch.no_grad()
+def evaluate(model: PretrainModel, graphs: Sequence[Data], config: PretrainConfig) -> dict[str, float]:
+    """Holdout loss and per-target MAE (targets' own units) of a pretraining model."""
+    model.eval()
+    totals: dict[str, Tensor] = {}
+    for batch in epoch_batches(graphs, 2 * config.batch_size, seed=None):
+        parts = _losses(model, batch.to(config.device), config)
+        for key in ("atom_sums", "atom_counts", "crystal_sums", "crystal_counts"):
+            totals[key] = totals.get(key, 0) + parts[key].double()
+    atom_mae = totals["atom_sums"] / totals["atom_counts"].clamp(min=1)
+    crystal_mae = totals["crystal_sums"] / totals["crystal_counts"].clamp(min=1)
+    standard = atom_mae[totals["atom_counts"] > 0].mean() + config.crystal_weight * crystal_mae.sum()
+    metrics = {"holdout_loss": float(standard)}
+    for i, name in enumerate(config.atom_targets):
+        metrics[f"mae_{name}"] = float(atom_mae[i] * model.atom_target.std[i].double())
+    metrics[f"mae_{CRYSTAL_TARGET}"] = float(crystal_mae[0] * model.crystal_target.std[0].double())
+    return metrics
+
+
+def _fit_standardizers(model: PretrainModel, graphs: Sequence[Data]) -> None:
+    model.atom_target.fit(torch.cat([g.y_atom for g in graphs]))
+    model.crystal_target.fit(torch.cat([g.ehull for g in graphs]))
+
+
+def _write_metrics(run_dir: Path, history: list[dict[str, float]]) -> None:
+    names = list(history[0])
+    lines = [",".join(names)] + [",".join(f"{row[n]:.6g}" for n in names) for row in history]
+    atomic_write_bytes(run_dir / "metrics.csv", ("\n".join(lines) + "\n").encode())
+
+
+def pretrain(
+    train_graphs: Sequence[Data],
+    holdout_graphs: Sequence[Data],
+    config: PretrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = True,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+) -> PretrainResult:
+    """Pretrain a backbone; checkpoints go to ``run_dir`` after every epoch.
+
+    Args:
+        train_graphs: graphs with ``y_atom`` (N, T) and ``ehull`` (1,) (NaN where missing).
+        holdout_graphs: the same, held out from training, for early stopping.
+        config: run settings.
+        run_dir: folder for ``checkpoint.pt`` and ``metrics.csv``.
+        resume: continue from ``run_dir/checkpoint.pt`` when present (otherwise start over).
+        on_epoch: called with each epoch's metrics.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    model = PretrainModel(GraphTransformer(config.backbone), len(config.atom_targets))
+    _fit_standardizers(model, train_graphs)
+    model.to(config.device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(train_graphs) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+
+    state = load_checkpoint(run_dir) if resume else None
+    if state is not None:
+        if state["config"] != config.as_dict():
+            raise ValueError(f"{run_dir}: the checkpoint was made with other settings; use a new run folder")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+    start_epoch = 0 if state is None else int(state["epoch"]) + 1
+    history: list[dict[str, float]] = [] if state is None else list(state["history"])
+    best = {"loss": math.inf, "epoch": -1, "model": None} if state is None else state["best"]
+    elapsed = 0.0 if state is None else float(state["train_seconds"])
+
+    for epoch in range(start_epoch, config.epochs):
+        if epoch - int(best["epoch"]) > config.patience and best["epoch"] >= 0:
+            break
+        started = time.perf_counter()
+        model.train()
+        running, count = 0.0, 0
+        for step, batch in enumerate(epoch_batches(train_graphs, config.batch_size, seed=config.seed, epoch=epoch)):
+            for group in optimizer.param_groups:
+                group["lr"] = scheduled_lr(
+                    epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction
+                )
+            loss = _losses(model, batch.to(config.device), config)["loss"]
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            running += float(loss.detach()) * batch.num_graphs
+            count += batch.num_graphs
+        metrics = {"epoch": float(epoch), "train_loss": running / count, **evaluate(model, holdout_graphs, config)}
+        seconds = time.perf_counter() - started
+        elapsed += seconds
+        metrics["seconds"] = seconds
+        history.append(metrics)
+        if metrics["holdout_loss"] < best["loss"]:
+            best = {
+                "loss": metrics["holdout_loss"],
+                "epoch": epoch,
+                "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            }
+        save_checkpoint(
+            run_dir,
+            {
+                "config": config.as_dict(),
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "history": history,
+                "best": best,
+                "train_seconds": elapsed,
+            },
+        )
+        _write_metrics(run_dir, history)
+        if on_epoch is not None:
+            on_epoch(metrics)
+
+    if best["model"] is None:
+        raise RuntimeError("pretraining ran no epoch")
+    model.load_state_dict(best["model"])
+    best_metrics = history[int(best["epoch"])]
+    holdout_mae = {k.removeprefix("mae_"): v for k, v in best_metrics.items() if k.startswith("mae_")}
+    return PretrainResult(model.backbone.cpu(), int(best["epoch"]), holdout_mae, history, elapsed)
