@@ -104,3 +104,20 @@ def test_save_load_round_trip_and_strictness(tmp_path: Path, structure: Structur
         load_backbone(wider)
     with pytest.raises(ModelLoadError, match="no model"):
         load_backbone("no-such-model")
+
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_forward_and_backward_on_device(device: str, model: BandGapModel, sample_cifs: list[Path]) -> None:
+    graphs = [structure_to_graph(read_file(p)[0].structure) for p in sample_cifs[:3]]
+    batch = Batch.from_data_list(graphs)
+    with torch.no_grad():
+        expected = model(batch).mean_eV
+    moved = BandGapModel(GraphTransformer(model.backbone.config)).to(device)
+    moved.load_state_dict(model.state_dict())
+    out = moved(batch.to(device))
+    torch.testing.assert_close(out.mean_eV.detach().cpu(), expected, atol=1e-4, rtol=1e-4)
+    out.mean_eV.sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in moved.parameters() if p.requires_grad)

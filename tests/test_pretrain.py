@@ -73,3 +73,10 @@ def test_pretrain_cli_uses_train_split_only(tmp_path: Path, sample: Path) -> Non
     assert set(config["holdout_mae"]) == {*PBE_ATOM_TARGETS, "ehull_eV_per_atom"}
     assert "sha256" in (out / "README.md").read_text()
     assert load_backbone(out).config.d_model == 16
+
+
+def test_bf16_autocast_trains(tmp_path: Path, graphs: list) -> None:
+    config = PretrainConfig(**{**CONFIG.__dict__, "epochs": 1, "bf16": True})
+    result = pretrain(graphs[:30], graphs[30:], config, tmp_path)
+    assert all(torch.isfinite(v).all() for v in result.backbone.state_dict().values())
+    assert result.history[0]["holdout_loss"] < 10

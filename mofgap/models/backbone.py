@@ -92,8 +92,9 @@ class _NeighborGather(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None]:
-        flat = grad.reshape(-1, grad.shape[-1])
-        return torch.sparse.mm(ctx.scatter, flat), None, None  # type: ignore[attr-defined]
+        scatter = ctx.scatter  # type: ignore[attr-defined]
+        flat = grad.reshape(-1, grad.shape[-1]).to(scatter.dtype)  # autocast may hand in bfloat16
+        return torch.sparse.mm(scatter, flat).to(grad.dtype), None, None
 
 
 def dense_neighbors(edge_index: Tensor, edge_dist: Tensor, num_nodes: int, cutoff: float) -> DenseNeighbors:
