@@ -191,3 +191,40 @@ def test_target_modules_by_regex_and_suffix() -> None:
     with pytest.raises(ValueError, match="matches no"):
         add_adapters(GraphTransformer(), AdapterConfig(method="lora", target_modules=["nothing"]))
     assert isinstance(other.blocks[0].key, LoRALinear)
+
+
+def test_adapter_save_load_round_trip(tmp_path) -> None:
+    from mofgap.adapters.io import AdapterLoadError, adapter_state_dict, load_adapter_weights, save_adapter
+
+    config = AdapterConfig(method="balora", rank=RANK, target_modules=r"\d")
+    trained = mlp()
+    add_adapters(trained, config)
+    randomize_b(trained)
+    with torch.no_grad():
+        trained[0].alpha_encoder.net[2].weight.normal_(0, 0.1)
+    save_adapter(trained, tmp_path, config, {"base": "mlp"})
+    keys = set(adapter_state_dict(trained))
+    assert any(k.endswith("alpha_encoder.net.0.weight") for k in keys)
+    assert not any(k.endswith(".base.weight") for k in keys)
+
+    fresh = mlp()
+    add_adapters(fresh, config)
+    load_adapter_weights(fresh, tmp_path)
+    set_stochastic(trained, False)
+    set_stochastic(fresh, False)
+    x = torch.randn(6, 10)
+    torch.testing.assert_close(fresh(x), trained(x), atol=0, rtol=0)
+    set_stochastic(trained, True)
+    set_stochastic(fresh, True)
+    torch.manual_seed(5)
+    first = trained(x)
+    torch.manual_seed(5)
+    torch.testing.assert_close(fresh(x), first, atol=0, rtol=0)
+
+    lora_only = mlp()
+    add_adapters(lora_only, AdapterConfig(method="lora", rank=RANK, target_modules=r"\d"))
+    with pytest.raises(AdapterLoadError, match="unexpected keys"):
+        load_adapter_weights(lora_only, tmp_path)
+    (tmp_path / "adapter.safetensors").write_bytes(b"corrupt")
+    with pytest.raises(AdapterLoadError, match="sha256"):
+        load_adapter_weights(fresh, tmp_path)

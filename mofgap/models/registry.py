@@ -12,7 +12,6 @@ Loading refuses a checksum that differs from ``config.json`` and any missing or 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from pathlib import Path
@@ -25,6 +24,7 @@ from torch import nn
 from mofgap._version import __version__
 from mofgap.models.backbone import BackboneConfig, GraphTransformer
 from mofgap.utils.atomic import atomic_write, atomic_write_bytes
+from mofgap.utils.hashing import sha256_file
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
 
@@ -55,15 +55,6 @@ def resolve_model_dir(name_or_path: str | Path) -> Path:
     raise ModelLoadError(
         f"no model {str(name_or_path)!r}: not a folder with config.json, nor one of {available_models()}"
     )
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def versions() -> dict[str, str]:
