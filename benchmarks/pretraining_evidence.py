@@ -4,7 +4,8 @@ Two regimes, each with the same budget for both initialisations:
 
 * ``head``: the backbone is frozen, its crystal features are computed once, and only the band-gap
   head is trained (``--head-epochs`` epochs, several seeds: it is cheap);
-* ``full``: every parameter is fine-tuned for ``--full-epochs`` epochs.
+* ``full``: every parameter is fine-tuned for ``--full-epochs`` epochs (:func:`mofgap.train.finetune.finetune`,
+  method ``ft``).
 
 Train and validation are the JARVIS-Leaderboard QMOF train and val splits; the test split is not
 touched. Loss: Gaussian NLL with the head's σ; the epoch kept is the best on validation.
@@ -27,9 +28,10 @@ from _report import emit
 
 from mofgap.data.graphs import qmof_graphs
 from mofgap.data.qmof import QMOF
-from mofgap.models import BandGapModel, GraphTransformer, load_backbone
+from mofgap.models import GraphTransformer, load_backbone
 from mofgap.models.heads import GapHead
-from mofgap.train.gap import GapTrainConfig, fit_gap_head, fit_gap_model, pooled_features, targets
+from mofgap.train.finetune import FinetuneConfig, build_model, finetune
+from mofgap.train.gap import GapTrainConfig, fit_gap_head, pooled_features, targets
 
 
 def backbone_for(init: str, pretrained: Path, seed: int) -> GraphTransformer:
@@ -52,6 +54,8 @@ def main() -> None:
     parser.add_argument("--full-epochs", type=int, default=3)
     parser.add_argument("--full-seeds", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="use the first N train structures (0: all)")
+    parser.add_argument("--run-root", type=Path, default=Path(".cache/pretraining-evidence"),
+                        help="checkpoints of the full fine-tuning runs")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -82,13 +86,12 @@ def main() -> None:
         started = time.perf_counter()
         maes, curves = [], []
         for seed in range(args.full_seeds):
-            model = BandGapModel(backbone_for(init, args.backbone, seed=seed))
-            torch.manual_seed(seed)
-            model.head = GapHead(model.backbone.config.d_model)
-            config = GapTrainConfig(epochs=args.full_epochs, learning_rate=1e-3, seed=seed)
-            history = fit_gap_model(model, train, val, config)
-            maes.append(min(h["val_mae_eV"] for h in history))
-            curves.append([h["val_mae_eV"] for h in history])
+            config = FinetuneConfig(method="ft", epochs=args.full_epochs, learning_rate=1e-3, seed=seed,
+                                    patience=args.full_epochs)
+            model = build_model(backbone_for(init, args.backbone, seed=seed), config)
+            result = finetune(model, train, val, config, args.run_root / f"full-{init}-{seed}", resume=False)
+            maes.append(result.best_val_mae_eV)
+            curves.append([h["val_mae_eV"] for h in result.history])
         results[f"full/{init}"] = {
             "val_mae_eV": maes,
             "mean": statistics.mean(maes),

@@ -1,8 +1,8 @@
-"""Band-gap training on top of a backbone: the whole model, or only the head on frozen features.
+"""Band-gap losses and predictions, and training a head alone on a frozen backbone's features.
 
 The loss is the Gaussian negative log-likelihood of the gap under the head's mean and aleatoric σ
-(``nll``) or the absolute error of the mean (``l1``). The model kept is the one with the lowest
-validation MAE.
+(``nll``) or the absolute error of the mean (``l1``). Fine-tuning whole models lives in
+:mod:`mofgap.train.finetune`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch_geometric.data import Data
 
 from mofgap.models.backbone import GraphTransformer
@@ -28,7 +28,7 @@ GapLoss = Literal["nll", "l1"]
 
 @dataclass(frozen=True)
 class GapTrainConfig:
-    """Settings of band-gap training.
+    """Settings of head-only training on frozen features.
 
     Attributes:
         epochs: passes over the training set.
@@ -77,61 +77,6 @@ def targets(graphs: Sequence[Data]) -> Tensor:
     return torch.cat([g.y for g in graphs])
 
 
-def _fit(
-    module: nn.Module,
-    predict: Callable[[object], GapPrediction],
-    n_train: int,
-    batches: Callable[[int], Iterator[tuple[object, Tensor]]],
-    validate: Callable[[], float],
-    config: GapTrainConfig,
-    scale: Tensor,
-) -> list[dict[str, float]]:
-    """Shared loop: AdamW over ``module``'s trainable parameters, keep the best validation MAE."""
-    parameters = [p for p in module.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    steps_per_epoch = math.ceil(n_train / config.batch_size)
-    total = steps_per_epoch * config.epochs
-    history: list[dict[str, float]] = []
-    best_mae, best_state = math.inf, None
-    for epoch in range(config.epochs):
-        started = time.perf_counter()
-        module.train()
-        for step, (inputs, target) in enumerate(batches(epoch)):
-            for group in optimizer.param_groups:
-                group["lr"] = scheduled_lr(epoch * steps_per_epoch + step, total, config.learning_rate,
-                                           config.warmup_fraction)
-            loss = gap_loss(predict(inputs), target, config.loss, scale)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, config.grad_clip)
-            optimizer.step()
-        module.eval()
-        val_mae = validate()
-        history.append({"epoch": epoch, "val_mae_eV": val_mae, "seconds": time.perf_counter() - started})
-        if val_mae < best_mae:
-            best_mae, best_state = val_mae, copy.deepcopy(module.state_dict())
-    assert best_state is not None
-    module.load_state_dict(best_state)
-    return history
-
-
-def fit_gap_model(
-    model: BandGapModel, train: Sequence[Data], val: Sequence[Data], config: GapTrainConfig
-) -> list[dict[str, float]]:
-    """Train every trainable parameter of ``model`` on graphs; returns per-epoch validation MAE (eV)."""
-    model.head.target.fit(targets(train))
-    scale = model.head.target.std
-
-    def batches(epoch: int) -> Iterator[tuple[object, Tensor]]:
-        for batch in epoch_batches(train, config.batch_size, seed=config.seed, epoch=epoch):
-            yield batch, batch.y
-
-    def validate() -> float:
-        return float((predict_gaps(model, val).mean_eV - targets(val)).abs().mean())
-
-    return _fit(model, model, len(train), batches, validate, config, scale)
-
-
 @torch.no_grad()
 def pooled_features(backbone: GraphTransformer, graphs: Sequence[Data], batch_size: int = 64) -> Tensor:
     """Crystal features (n, d) of a frozen backbone, computed once."""
@@ -142,20 +87,36 @@ def pooled_features(backbone: GraphTransformer, graphs: Sequence[Data], batch_si
 def fit_gap_head(
     head: GapHead, train_x: Tensor, train_y: Tensor, val_x: Tensor, val_y: Tensor, config: GapTrainConfig
 ) -> list[dict[str, float]]:
-    """Train only a head on precomputed crystal features of a frozen backbone."""
+    """Train only a head on precomputed crystal features of a frozen backbone; keep the best validation MAE."""
     head.target.fit(train_y)
     scale = head.target.std
+    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(train_y) / config.batch_size)
+    total = steps_per_epoch * config.epochs
     generator = torch.Generator()
-
-    def batches(epoch: int) -> Iterator[tuple[object, Tensor]]:
+    history: list[dict[str, float]] = []
+    best_mae, best_state = math.inf, None
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        head.train()
         generator.manual_seed(config.seed * 100_003 + epoch)
         order = torch.randperm(len(train_y), generator=generator)
-        for start in range(0, len(order), config.batch_size):
+        for step, start in enumerate(range(0, len(order), config.batch_size)):
             index = order[start : start + config.batch_size]
-            yield train_x[index], train_y[index]
-
-    def validate() -> float:
+            for group in optimizer.param_groups:
+                group["lr"] = scheduled_lr(epoch * steps_per_epoch + step, total, config.learning_rate,
+                                           config.warmup_fraction)
+            loss = gap_loss(head(train_x[index]), train_y[index], config.loss, scale)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head.parameters(), config.grad_clip)
+            optimizer.step()
+        head.eval()
         with torch.no_grad():
-            return float((head(val_x).mean_eV - val_y).abs().mean())
-
-    return _fit(head, head, len(train_y), batches, validate, config, scale)
+            val_mae = float((head(val_x).mean_eV - val_y).abs().mean())
+        history.append({"epoch": epoch, "val_mae_eV": val_mae, "seconds": time.perf_counter() - started})
+        if val_mae < best_mae:
+            best_mae, best_state = val_mae, copy.deepcopy(head.state_dict())
+    assert best_state is not None
+    head.load_state_dict(best_state)
+    return history

@@ -26,8 +26,8 @@ from mofgap.models.backbone import BackboneConfig, GraphTransformer
 from mofgap.models.heads import PretrainModel
 from mofgap.train.batches import epoch_batches
 from mofgap.train.checkpoint import load_checkpoint, save_checkpoint
+from mofgap.train.metrics_log import write_metrics_csv
 from mofgap.train.schedule import scheduled_lr
-from mofgap.utils.atomic import atomic_write_bytes
 
 CRYSTAL_TARGET = "ehull_eV_per_atom"
 
@@ -152,12 +152,6 @@ def _fit_standardizers(model: PretrainModel, graphs: Sequence[Data]) -> None:
     model.crystal_target.fit(torch.cat([g.ehull for g in graphs]))
 
 
-def _write_metrics(run_dir: Path, history: list[dict[str, float]]) -> None:
-    names = list(history[0])
-    lines = [",".join(names)] + [",".join(f"{row[n]:.6g}" for n in names) for row in history]
-    atomic_write_bytes(run_dir / "metrics.csv", ("\n".join(lines) + "\n").encode())
-
-
 def pretrain(
     train_graphs: Sequence[Data],
     holdout_graphs: Sequence[Data],
@@ -239,7 +233,7 @@ def pretrain(
                 "train_seconds": elapsed,
             },
         )
-        _write_metrics(run_dir, history)
+        write_metrics_csv(run_dir / "metrics.csv", history)
         if on_epoch is not None:
             on_epoch(metrics)
 
