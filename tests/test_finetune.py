@@ -77,3 +77,36 @@ def test_resume_continues_exactly_and_seed_reproduces(tmp_path: Path, graphs: li
     assert [h["val_mae_eV"] for h in resumed.history] == [h["val_mae_eV"] for h in straight.history]
     for key, value in straight.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[key]), key
+
+
+@pytest.mark.parametrize("method", ["balora", "ft"])
+def test_finetune_cli_saves_a_loadable_model(tmp_path: Path, sample: Path, method: str) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from mofgap.cli import app
+    from mofgap.models import save_backbone
+    from mofgap.models.finetuned import load_finetuned
+    from mofgap.train.gap import predict_gaps
+
+    root = tmp_path / "qmof"
+    shutil.copytree(sample, root)
+    lines = (root / "splits" / "jarvis_leaderboard.csv").read_text().splitlines()
+    relabelled = [lines[0]] + [line.replace(",test", ",train") for line in lines[1:31]]
+    relabelled += [line.replace(",test", ",val") for line in lines[31:41]] + lines[41:]
+    (root / "splits" / "jarvis_leaderboard.csv").write_text("\n".join(relabelled) + "\n")
+    save_backbone(backbone(), tmp_path / "base")
+    out = tmp_path / "model"
+    args = ["finetune", "--qmof", str(root), "--out", str(out), "--run-dir", str(tmp_path / "run"), "--method", method,
+            "--backbone", str(tmp_path / "base"), "--epochs", "2", "--rank", "2", "--workers", "1", "--batch-size", "8"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "metrics.csv").is_file() and (tmp_path / "run" / "config.json").is_file()
+    model = load_finetuned(out)
+    val = qmof_graphs(QMOF(root), splits=("val",)).graphs
+    mae = float((predict_gaps(model, val).mean_eV - torch.cat([g.y for g in val])).abs().mean())
+    import json
+
+    saved = json.loads((out / "adapter_config.json").read_text())
+    assert mae == pytest.approx(saved["val_mae_eV"], abs=1e-5)

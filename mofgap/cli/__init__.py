@@ -8,6 +8,7 @@ import typer
 
 from mofgap._version import __version__
 from mofgap.cli.featurize import featurize
+from mofgap.cli.finetune import finetune
 from mofgap.cli.pretrain import pretrain
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command()(featurize)
 app.command()(pretrain)
+app.command()(finetune)
 
 
 def _print_version(value: bool) -> None:

@@ -176,7 +176,6 @@ def finetune(
             optimizer.step()
             sums["loss"] += float(data_loss.detach()) * batch.num_graphs
             sums["kl"] += float(kl.detach()) * batch.num_graphs
-        set_stochastic(model, False)
         prediction = predict_gaps(model, val)
         error = prediction.mean_eV - val_y
         metrics = {

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from mofgap.adapters.inject import set_stochastic
 from mofgap.models.backbone import GraphTransformer
 from mofgap.models.heads import BandGapModel, GapHead, GapPrediction
 from mofgap.train.batches import epoch_batches
@@ -62,8 +63,9 @@ def gap_loss(prediction: GapPrediction, target_eV: Tensor, kind: GapLoss, scale_
 
 @torch.no_grad()
 def predict_gaps(model: BandGapModel, graphs: Sequence[Data], batch_size: int = 64) -> GapPrediction:
-    """Deterministic predictions for a list of graphs, in order."""
+    """Deterministic predictions (BaLoRA layers on their mean path) for a list of graphs, in order."""
     model.eval()
+    set_stochastic(model, False)
     means, sigmas = [], []
     for batch in epoch_batches(graphs, batch_size, seed=None):
         out = model(batch)
