@@ -74,11 +74,21 @@ class DenseNeighbors:
     index: Tensor
     mask: Tensor
     distance: Tensor
-    scatter: Tensor
+    scatter: Tensor | None
 
     def gather(self, x: Tensor) -> Tensor:
         """Rows of ``x`` (N, C) for every neighbour slot: (N, K, C)."""
+        if self.scatter is None:
+            return x[self.index]
         return _NeighborGather.apply(x, self.index, self.scatter)
+
+    def repeat(self, copies: int) -> DenseNeighbors:
+        """``copies`` disjoint copies of these neighbour lists (for batched sampling; no gradient path)."""
+        n = self.index.shape[0]
+        offsets = (torch.arange(copies, device=self.index.device) * n).repeat_interleave(n)[:, None]
+        return DenseNeighbors(
+            self.index.repeat(copies, 1) + offsets, self.mask.repeat(copies, 1), self.distance.repeat(copies, 1), None
+        )
 
 
 class _NeighborGather(torch.autograd.Function):
@@ -175,6 +185,21 @@ class TransformerBlock(nn.Module):
         return x + self.ffn_out(nn.functional.silu(self.ffn_in(self.norm_ffn(x))))
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """What every block needs besides the atom features: neighbours, radial basis (N, K, R), envelope (N, K)."""
+
+    neighbors: DenseNeighbors
+    basis: Tensor
+    envelope: Tensor
+
+    def repeat(self, copies: int) -> Geometry:
+        """The geometry of ``copies`` disjoint copies of the batch (for batched sampling)."""
+        return Geometry(
+            self.neighbors.repeat(copies), self.basis.repeat(copies, 1, 1), self.envelope.repeat(copies, 1)
+        )
+
+
 class GraphTransformer(nn.Module):
     """The backbone: atom embeddings → transformer blocks → normalised atom features and crystal pooling."""
 
@@ -186,24 +211,48 @@ class GraphTransformer(nn.Module):
         self.blocks = nn.ModuleList(TransformerBlock(self.config) for _ in range(self.config.n_blocks))
         self.norm = nn.LayerNorm(self.config.d_model)
 
-    def forward(self, batch: Data | Batch) -> tuple[Tensor, Tensor]:
-        """Atom features (N, d) and crystal features (B, d), the mean of each crystal's atoms."""
+    def geometry(self, batch: Data | Batch) -> Geometry:
+        """Neighbour layout and distance encodings of a batch."""
         neighbors = dense_neighbors(batch.edge_index, batch.edge_dist, batch.num_nodes, self.config.cutoff)
         basis, envelope = self.radial(neighbors.distance)
-        envelope = envelope * neighbors.mask
-        x = self.embedding(batch.z)
-        for block in self.blocks:
-            x = block(x, neighbors, basis, envelope)
+        return Geometry(neighbors, basis, envelope * neighbors.mask)
+
+    def run_blocks(self, x: Tensor, geometry: Geometry, start: int = 0, stop: int | None = None) -> Tensor:
+        """Atom features after blocks ``start … stop-1`` (before the final LayerNorm)."""
+        for block in self.blocks[start:stop]:
+            x = block(x, geometry.neighbors, geometry.basis, geometry.envelope)
+        return x
+
+    def prefix(self, batch: Data | Batch, n_blocks: int) -> Tensor:
+        """Atom features after the first ``n_blocks`` blocks: what frozen lower blocks give, computed once."""
+        return self.run_blocks(self.embedding(batch.z), self.geometry(batch), 0, n_blocks)
+
+    def readout(self, x: Tensor, index: Tensor, size: int) -> tuple[Tensor, Tensor]:
+        """Normalised atom features (N, d) and their mean per crystal (size, d); ``index`` maps atoms to crystals."""
         x = self.norm(x)
-        return x, mean_pool(x, batch)
+        return x, mean_pool(x, index, size)
+
+    def forward(self, batch: Data | Batch) -> tuple[Tensor, Tensor]:
+        """Atom features (N, d) and crystal features (B, d), the mean of each crystal's atoms.
+
+        A batch carrying ``prefix_x`` and ``prefix_blocks`` (from :meth:`prefix`) starts after those blocks.
+        """
+        geometry = self.geometry(batch)
+        start = int(torch.as_tensor(batch.prefix_blocks).flatten()[0]) if "prefix_blocks" in batch else 0
+        x = batch.prefix_x if start else self.embedding(batch.z)
+        return self.readout(self.run_blocks(x, geometry, start), *graph_index(batch))
 
 
-def mean_pool(x: Tensor, batch: Data | Batch) -> Tensor:
-    """Mean of the rows of ``x`` per crystal: (N, d) → (B, d)."""
+def graph_index(batch: Data | Batch) -> tuple[Tensor, int]:
+    """The crystal of every atom (N,) and the number of crystals of a batch (or of a single graph)."""
     index = getattr(batch, "batch", None)
     if index is None:
-        return x.mean(0, keepdim=True)
-    size = int(batch.num_graphs)
+        return torch.zeros(batch.num_nodes, dtype=torch.long, device=batch.z.device), 1
+    return index, int(batch.num_graphs)
+
+
+def mean_pool(x: Tensor, index: Tensor, size: int) -> Tensor:
+    """Mean of the rows of ``x`` per crystal: (N, d) → (size, d)."""
     total = torch.zeros(size, x.shape[1], dtype=x.dtype, device=x.device).index_add_(0, index, x)
     count = torch.bincount(index, minlength=size).clamp(min=1).to(x.dtype)
     return total / count[:, None]

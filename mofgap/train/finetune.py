@@ -5,7 +5,8 @@ The objective is the data loss (Gaussian NLL with the head's aleatoric σ, or L1
 ``kl_warmup_epochs`` epochs (an ELBO with one noise sample per step). AdamW with a warm-up + cosine
 schedule, gradient clipping, early stopping on the validation MAE, a checkpoint after every epoch
 (trainable weights, optimizer, RNG state, history, best weights) from which a run resumes exactly,
-and a per-epoch metrics CSV.
+and a per-epoch metrics CSV. When the adapters sit only in the top blocks, the frozen lower blocks
+run once (:mod:`mofgap.train.prefix_cache`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mofgap.train.batches import epoch_batches
 from mofgap.train.checkpoint import load_checkpoint, save_checkpoint
 from mofgap.train.gap import GapLoss, gap_loss, predict_gaps, targets
 from mofgap.train.metrics_log import write_metrics_csv
+from mofgap.train.prefix_cache import first_trainable_block, with_frozen_prefix
 from mofgap.train.schedule import scheduled_lr
 
 Method = Literal["ft", "lora", "balora", "mcdropout"]
@@ -133,6 +135,10 @@ def finetune(
     run_dir.mkdir(parents=True, exist_ok=True)
     model.head.target.fit(targets(train))
     model.to(config.device)
+    if config.method != "ft":  # frozen lower blocks: computed once, reused every epoch
+        start_block = first_trainable_block(model.backbone)
+        train = with_frozen_prefix(model.backbone, train, start_block)
+        val = with_frozen_prefix(model.backbone, val, start_block)
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
