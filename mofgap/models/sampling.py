@@ -36,11 +36,16 @@ def _is_stochastic(layer: LoRALinear) -> bool:
     return layer.mc_dropout and layer.dropout > 0
 
 
+def first_adapted_block(backbone: GraphTransformer, *, stochastic_only: bool = False) -> int | None:
+    """Index of the lowest block with an adapter (a stochastic one if asked), or ``None`` if there is none."""
+    blocks = [int(name.split(".")[1]) for name, layer in adapter_layers(backbone)
+              if name.startswith("blocks.") and (_is_stochastic(layer) or not stochastic_only)]
+    return min(blocks) if blocks else None
+
+
 def first_stochastic_block(backbone: GraphTransformer) -> int | None:
     """Index of the lowest block with a stochastic adapter, or ``None`` if the backbone is deterministic."""
-    blocks = [int(name.split(".")[1]) for name, layer in adapter_layers(backbone)
-              if name.startswith("blocks.") and _is_stochastic(layer)]
-    return min(blocks) if blocks else None
+    return first_adapted_block(backbone, stochastic_only=True)
 
 
 @torch.no_grad()
