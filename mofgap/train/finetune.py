@@ -26,11 +26,10 @@ from mofgap.adapters import AdapterConfig, add_adapters, set_stochastic, total_k
 from mofgap.adapters.io import adapter_state_dict
 from mofgap.models import BandGapModel, GraphTransformer
 from mofgap.train.batches import epoch_batches
-from mofgap.train.checkpoint import load_checkpoint, save_checkpoint
 from mofgap.train.gap import GapLoss, gap_loss, predict_gaps, targets
-from mofgap.train.metrics_log import write_metrics_csv
 from mofgap.train.prefix_cache import first_trainable_block, with_frozen_prefix
-from mofgap.train.schedule import scheduled_lr
+from mofgap.train.run_state import RunState
+from mofgap.train.schedule import optimizer_step, scheduled_lr, set_learning_rate
 
 Method = Literal["ft", "lora", "balora", "mcdropout"]
 
@@ -131,8 +130,6 @@ def finetune(
     on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> FinetuneResult:
     """Fine-tune ``model`` (from :func:`build_model`) on graphs with ``y`` (eV); see the module docstring."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     model.head.target.fit(targets(train))
     model.to(config.device)
     if config.method != "ft":  # frozen lower blocks: computed once, reused every epoch
@@ -145,23 +142,16 @@ def finetune(
     total_steps = steps_per_epoch * config.epochs
     scale = model.head.target.std
     val_y = targets(val).to(config.device)
-
-    state = load_checkpoint(run_dir) if resume else None
-    if state is not None:
-        if state["config"] != config.as_dict():
-            raise ValueError(f"{run_dir}: the checkpoint was made with other settings; use a new run folder")
-        _load_trainable(model, state["trainable"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
+    run = RunState.open(run_dir, config.as_dict(), resume=resume)
+    if run.restored is not None:
+        _load_trainable(model, run.restored["trainable"])
+        optimizer.load_state_dict(run.restored["optimizer"])
+        torch.set_rng_state(run.restored["rng"])
     else:
         torch.manual_seed(config.seed)
-    start = 0 if state is None else int(state["epoch"]) + 1
-    history: list[dict[str, float]] = [] if state is None else list(state["history"])
-    best: dict[str, Any] = {"mae": math.inf, "epoch": -1, "state": None} if state is None else state["best"]
-    elapsed = 0.0 if state is None else float(state["train_seconds"])
 
-    for epoch in range(start, config.epochs):
-        if best["epoch"] >= 0 and epoch - int(best["epoch"]) > config.patience:
+    for epoch in range(run.next_epoch, config.epochs):
+        if run.patience_exhausted(epoch, config.patience):
             break
         started = time.perf_counter()
         model.train()
@@ -169,17 +159,13 @@ def finetune(
         sums = {"loss": 0.0, "kl": 0.0}
         for step, batch in enumerate(epoch_batches(train, config.batch_size, seed=config.seed, epoch=epoch)):
             lr = scheduled_lr(epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            set_learning_rate(optimizer, lr)
             batch = batch.to(config.device)
             data_loss = gap_loss(model(batch), batch.y, config.loss, scale)
             kl = total_kl(model).to(data_loss.device)
             beta = kl_beta(epoch, step / steps_per_epoch, config)
             loss = data_loss + beta * kl / len(train)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, config.grad_clip)
-            optimizer.step()
+            optimizer_step(optimizer, loss, parameters, config.grad_clip)
             sums["loss"] += float(data_loss.detach()) * batch.num_graphs
             sums["kl"] += float(kl.detach()) * batch.num_graphs
         prediction = predict_gaps(model, val)
@@ -193,20 +179,13 @@ def finetune(
             "learning_rate": lr,
             "seconds": time.perf_counter() - started,
         }
-        elapsed += metrics["seconds"]
-        history.append(metrics)
-        if metrics["val_mae_eV"] < best["mae"]:
-            best = {"mae": metrics["val_mae_eV"], "epoch": epoch, "state": trainable_state(model, config.method)}
-        save_checkpoint(run_dir, {
-            "config": config.as_dict(), "epoch": epoch, "trainable": trainable_state(model, config.method),
-            "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(), "history": history, "best": best,
-            "train_seconds": elapsed,
-        })
-        write_metrics_csv(run_dir / "metrics.csv", history)
+        run.finish_epoch(
+            metrics, metrics["val_mae_eV"], lambda: trainable_state(model, config.method),
+            {"epoch": epoch, "trainable": trainable_state(model, config.method), "optimizer": optimizer.state_dict(),
+             "rng": torch.get_rng_state()},
+        )
         if on_epoch is not None:
             on_epoch(metrics)
 
-    if best["state"] is None:
-        raise RuntimeError("fine-tuning ran no epoch")
-    _load_trainable(model, best["state"])
-    return FinetuneResult(model.cpu(), int(best["epoch"]), float(best["mae"]), history, elapsed)
+    _load_trainable(model, run.best_state())
+    return FinetuneResult(model.cpu(), int(run.best["epoch"]), float(run.best["score"]), run.history, run.elapsed)

@@ -22,7 +22,7 @@ from mofgap.adapters.inject import set_stochastic
 from mofgap.models.backbone import GraphTransformer
 from mofgap.models.heads import BandGapModel, GapHead, GapPrediction
 from mofgap.train.batches import epoch_batches
-from mofgap.train.schedule import scheduled_lr
+from mofgap.train.schedule import optimizer_step, scheduled_lr, set_learning_rate
 
 GapLoss = Literal["nll", "l1"]
 
@@ -105,14 +105,10 @@ def fit_gap_head(
         order = torch.randperm(len(train_y), generator=generator)
         for step, start in enumerate(range(0, len(order), config.batch_size)):
             index = order[start : start + config.batch_size]
-            for group in optimizer.param_groups:
-                group["lr"] = scheduled_lr(epoch * steps_per_epoch + step, total, config.learning_rate,
-                                           config.warmup_fraction)
+            lr = scheduled_lr(epoch * steps_per_epoch + step, total, config.learning_rate, config.warmup_fraction)
+            set_learning_rate(optimizer, lr)
             loss = gap_loss(head(train_x[index]), train_y[index], config.loss, scale)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(head.parameters(), config.grad_clip)
-            optimizer.step()
+            optimizer_step(optimizer, loss, head.parameters(), config.grad_clip)
         head.eval()
         with torch.no_grad():
             val_mae = float((head(val_x).mean_eV - val_y).abs().mean())

@@ -25,9 +25,8 @@ from mofgap.data.atom_targets import PBE_ATOM_TARGETS
 from mofgap.models.backbone import BackboneConfig, GraphTransformer
 from mofgap.models.heads import PretrainModel
 from mofgap.train.batches import epoch_batches
-from mofgap.train.checkpoint import load_checkpoint, save_checkpoint
-from mofgap.train.metrics_log import write_metrics_csv
-from mofgap.train.schedule import scheduled_lr
+from mofgap.train.run_state import RunState
+from mofgap.train.schedule import optimizer_step, scheduled_lr, set_learning_rate
 
 CRYSTAL_TARGET = "ehull_eV_per_atom"
 
@@ -171,8 +170,6 @@ def pretrain(
         resume: continue from ``run_dir/checkpoint.pt`` when present (otherwise start over).
         on_epoch: called with each epoch's metrics.
     """
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     model = PretrainModel(GraphTransformer(config.backbone), len(config.atom_targets))
     _fit_standardizers(model, train_graphs)
@@ -180,66 +177,35 @@ def pretrain(
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(train_graphs) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
+    run = RunState.open(run_dir, config.as_dict(), resume=resume)
+    if run.restored is not None:
+        model.load_state_dict(run.restored["model"])
+        optimizer.load_state_dict(run.restored["optimizer"])
 
-    state = load_checkpoint(run_dir) if resume else None
-    if state is not None:
-        if state["config"] != config.as_dict():
-            raise ValueError(f"{run_dir}: the checkpoint was made with other settings; use a new run folder")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-    start_epoch = 0 if state is None else int(state["epoch"]) + 1
-    history: list[dict[str, float]] = [] if state is None else list(state["history"])
-    best = {"loss": math.inf, "epoch": -1, "model": None} if state is None else state["best"]
-    elapsed = 0.0 if state is None else float(state["train_seconds"])
-
-    for epoch in range(start_epoch, config.epochs):
-        if epoch - int(best["epoch"]) > config.patience and best["epoch"] >= 0:
+    for epoch in range(run.next_epoch, config.epochs):
+        if run.patience_exhausted(epoch, config.patience):
             break
         started = time.perf_counter()
         model.train()
         running, count = 0.0, 0
         for step, batch in enumerate(epoch_batches(train_graphs, config.batch_size, seed=config.seed, epoch=epoch)):
-            for group in optimizer.param_groups:
-                group["lr"] = scheduled_lr(
-                    epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction
-                )
+            lr = scheduled_lr(epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction)
+            set_learning_rate(optimizer, lr)
             loss = _losses(model, batch.to(config.device), config)["loss"]
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
+            optimizer_step(optimizer, loss, model.parameters(), config.grad_clip)
             running += float(loss.detach()) * batch.num_graphs
             count += batch.num_graphs
         metrics = {"epoch": float(epoch), "train_loss": running / count, **evaluate(model, holdout_graphs, config)}
-        seconds = time.perf_counter() - started
-        elapsed += seconds
-        metrics["seconds"] = seconds
-        history.append(metrics)
-        if metrics["holdout_loss"] < best["loss"]:
-            best = {
-                "loss": metrics["holdout_loss"],
-                "epoch": epoch,
-                "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-            }
-        save_checkpoint(
-            run_dir,
-            {
-                "config": config.as_dict(),
-                "epoch": epoch,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "history": history,
-                "best": best,
-                "train_seconds": elapsed,
-            },
+        metrics["seconds"] = time.perf_counter() - started
+        run.finish_epoch(
+            metrics, metrics["holdout_loss"],
+            lambda: {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()},
         )
-        write_metrics_csv(run_dir / "metrics.csv", history)
         if on_epoch is not None:
             on_epoch(metrics)
 
-    if best["model"] is None:
-        raise RuntimeError("pretraining ran no epoch")
-    model.load_state_dict(best["model"])
-    best_metrics = history[int(best["epoch"])]
-    holdout_mae = {k.removeprefix("mae_"): v for k, v in best_metrics.items() if k.startswith("mae_")}
-    return PretrainResult(model.backbone.cpu(), int(best["epoch"]), holdout_mae, history, elapsed)
+    model.load_state_dict(run.best_state())
+    best_epoch = int(run.best["epoch"])
+    holdout_mae = {k.removeprefix("mae_"): v for k, v in run.history[best_epoch].items() if k.startswith("mae_")}
+    return PretrainResult(model.backbone.cpu(), best_epoch, holdout_mae, run.history, run.elapsed)

@@ -1,8 +1,11 @@
-"""Learning-rate schedule shared by every training loop."""
+"""Learning-rate schedule and optimizer step shared by every training loop."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+
+import torch
 
 
 def scheduled_lr(step: int, total_steps: int, peak: float, warmup_fraction: float) -> float:
@@ -15,3 +18,19 @@ def scheduled_lr(step: int, total_steps: int, peak: float, warmup_fraction: floa
         return peak * (step + 1) / warmup
     progress = (step - warmup) / max(1, total_steps - warmup)
     return peak * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set the learning rate of every parameter group."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def optimizer_step(
+    optimizer: torch.optim.Optimizer, loss: torch.Tensor, parameters: Iterable[torch.Tensor], grad_clip: float
+) -> None:
+    """Backpropagate ``loss``, clip the global gradient norm to ``grad_clip`` and step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(list(parameters), grad_clip)
+    optimizer.step()
