@@ -15,7 +15,7 @@ def pretrain(
     cache: Annotated[Path | None, typer.Option(help="Graph cache folder.")] = None,
     split_file: Annotated[Path | None, typer.Option(help="qmof_id,split file (default: the QMOF folder's).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Featurization processes.")] = 2,
-    epochs: Annotated[int, typer.Option(min=1)] = 12,
+    epochs: Annotated[int, typer.Option(min=1)] = 24,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     learning_rate: Annotated[float, typer.Option()] = 2e-3,
     seed: Annotated[int, typer.Option()] = 0,

@@ -52,7 +52,7 @@ class PretrainConfig:
         backbone: the backbone's hyperparameters.
     """
 
-    epochs: int = 12
+    epochs: int = 24
     batch_size: int = 32
     learning_rate: float = 2e-3
     weight_decay: float = 0.01
