@@ -80,3 +80,35 @@ def test_bf16_autocast_trains(tmp_path: Path, graphs: list) -> None:
     result = pretrain(graphs[:30], graphs[30:], config, tmp_path)
     assert all(torch.isfinite(v).all() for v in result.backbone.state_dict().values())
     assert result.history[0]["holdout_loss"] < 10
+
+
+def test_cli_resumes_after_a_kill(tmp_path: Path, sample: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "qmof"
+    shutil.copytree(sample, root)
+    split = (root / "splits" / "jarvis_leaderboard.csv").read_text().replace(",test", ",train")
+    (root / "splits" / "jarvis_leaderboard.csv").write_text(split)
+    mofgap = str(Path(sys.executable).with_name("mofgap"))
+
+    def command(out: Path, run: Path) -> list[str]:
+        return [mofgap, "pretrain", "--qmof", str(root), "--out", str(out), "--run-dir", str(run), "--epochs", "4",
+                "--d-model", "16", "--n-blocks", "1", "--workers", "1", "--limit", "120"]
+
+    subprocess.run(command(tmp_path / "straight", tmp_path / "run-a"), check=True, capture_output=True)
+    process = subprocess.Popen(command(tmp_path / "killed", tmp_path / "run-b"), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "run-b" / "metrics.csv").is_file():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "killed" / "config.json").exists(), "killed before it finished"
+    subprocess.run(command(tmp_path / "killed", tmp_path / "run-b"), check=True, capture_output=True)
+    straight = json.loads((tmp_path / "straight" / "config.json").read_text())
+    resumed = json.loads((tmp_path / "killed" / "config.json").read_text())
+    assert resumed["weights"] == straight["weights"], "same weights, bit for bit"

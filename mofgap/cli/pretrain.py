@@ -30,6 +30,7 @@ def pretrain(
     import hashlib
     import json
     import shlex
+    import shutil
     import sys
 
     from rich.console import Console
@@ -95,5 +96,6 @@ def pretrain(
         },
     }
     saved = save_backbone(result.backbone, out, extra)
+    shutil.copyfile(run_dir / "metrics.csv", out / "training_metrics.csv")
     write_backbone_card(out, saved)
     console.print(f"saved {out} (best epoch {result.best_epoch}, {result.train_seconds / 60:.1f} min)")

@@ -59,6 +59,9 @@ Units: charges in e, bond-order sums dimensionless, magnetic moments in μB, ene
 
 {_table({f"`{k}`": f"sha256 `{v}`" for k, v in config["weights"].items()})}
 
+`training_metrics.csv`, where present, holds the per-epoch training loss, held-out loss and
+per-target held-out MAE of the run.
+
 Load with `mofgap.models.load_backbone("{name}")`; loading checks the keys and the sha256.
 
 ## Citation
