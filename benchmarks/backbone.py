@@ -2,7 +2,7 @@
 
 * Throughput on the bundled QMOF sample: training steps (forward, backward, AdamW) in batches of 32
   crystals, and inference (no gradient) in batches of 64.
-* Scaling: supercells of one sample MOF from ~50 to ~6,000 atoms, one crystal per call; time per
+* Scaling: supercells (up to 4×4×4) of the first sample MOF, 40 to 2,560 atoms, one crystal per call; time per
   crystal and atoms/s, and atoms/s relative to the smallest cell (1.0 = linear scaling).
 
 Graphs are built before timing (featurization is measured by ``benchmarks/featurize.py``).
