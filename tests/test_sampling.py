@@ -13,7 +13,7 @@ from mofgap.data.graphs import qmof_graphs
 from mofgap.data.qmof import QMOF
 from mofgap.models import BandGapModel, GraphTransformer
 from mofgap.models.backbone import BackboneConfig
-from mofgap.models.sampling import combine_samples, first_stochastic_block, sample_predictions
+from mofgap.models.sampling import combine_samples, first_stochastic_site, sample_predictions
 from mofgap.train.gap import predict_gaps
 from mofgap.train.prefix_cache import first_trainable_block, with_frozen_prefix
 
@@ -39,13 +39,23 @@ def balora_model(target: str, alpha_init: float) -> BandGapModel:
 
 def test_samples_without_noise_equal_the_mean_path(graphs: list) -> None:
     model = balora_model(r"blocks\.[12]\..*", alpha_init=1e-12)
-    assert first_stochastic_block(model.backbone) == 1
+    assert first_stochastic_site(model.backbone) == (1, False)
     batch = Batch.from_data_list(graphs)
     means, sigmas = sample_predictions(model, batch, samples=5)
     expected = predict_gaps(model, graphs)
     assert means.shape == (5, len(graphs))
     torch.testing.assert_close(means, expected.mean_eV.expand(5, -1), atol=1e-4, rtol=0)
     torch.testing.assert_close(sigmas, expected.sigma_eV.expand(5, -1), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("chunk_atoms", [65_536, 100])
+def test_feed_forward_site_and_chunks_match_the_mean_path(graphs: list, chunk_atoms: int) -> None:
+    model = balora_model(r"blocks\.2\.ffn_.*", alpha_init=1e-12)
+    assert first_stochastic_site(model.backbone) == (2, True)
+    batch = Batch.from_data_list(graphs)
+    means, _ = sample_predictions(model, batch, samples=7, max_atoms=chunk_atoms)
+    assert means.shape == (7, len(graphs))
+    torch.testing.assert_close(means, predict_gaps(model, graphs).mean_eV.expand(7, -1), atol=1e-4, rtol=0)
 
 
 def test_samples_with_noise_spread_and_combine(graphs: list) -> None:

@@ -167,7 +167,14 @@ class TransformerBlock(nn.Module):
         self.ffn_in = nn.Linear(d, config.ffn_multiplier * d)
         self.ffn_out = nn.Linear(config.ffn_multiplier * d, d)
 
+    ATTENTION_LAYERS = ("query", "key", "value", "edge", "output")
+    """The projections of the attention half; ``ffn_in`` and ``ffn_out`` form the feed-forward half."""
+
     def forward(self, x: Tensor, neighbors: DenseNeighbors, basis: Tensor, envelope: Tensor) -> Tensor:
+        return self.feed_forward(self.attention(x, neighbors, basis, envelope))
+
+    def attention(self, x: Tensor, neighbors: DenseNeighbors, basis: Tensor, envelope: Tensor) -> Tensor:
+        """The attention half with its residual connection."""
         n, k = neighbors.index.shape
         d = x.shape[-1]
         heads, width = self.n_heads, d // self.n_heads
@@ -181,7 +188,10 @@ class TransformerBlock(nn.Module):
         weights = torch.softmax(logits, dim=-1).nan_to_num(0.0) * envelope[:, None, :]
         value = (value * edge_value).reshape(n, k, heads, width).transpose(1, 2)
         attended = (weights[:, :, None, :] @ value).reshape(n, d)
-        x = x + self.output(attended)
+        return x + self.output(attended)
+
+    def feed_forward(self, x: Tensor) -> Tensor:
+        """The feed-forward half with its residual connection."""
         return x + self.ffn_out(nn.functional.silu(self.ffn_in(self.norm_ffn(x))))
 
 

@@ -43,30 +43,57 @@ def first_adapted_block(backbone: GraphTransformer, *, stochastic_only: bool = F
     return min(blocks) if blocks else None
 
 
-def first_stochastic_block(backbone: GraphTransformer) -> int | None:
-    """Index of the lowest block with a stochastic adapter, or ``None`` if the backbone is deterministic."""
-    return first_adapted_block(backbone, stochastic_only=True)
+def first_stochastic_site(backbone: GraphTransformer) -> tuple[int, bool] | None:
+    """``(block, in_feed_forward)`` of the lowest stochastic adapter, or ``None`` if there is none."""
+    sites = [(int(name.split(".")[1]), name.split(".")[2] in ("ffn_in", "ffn_out"))
+             for name, layer in adapter_layers(backbone) if name.startswith("blocks.") and _is_stochastic(layer)]
+    return min(sites) if sites else None
+
+
+MAX_SAMPLED_ATOMS = 65_536
+"""Atoms (copies × atoms per batch) run at once when sampling: bounds memory, keeps tensors cache-sized."""
 
 
 @torch.no_grad()
-def sample_predictions(model: BandGapModel, batch: Data | Batch, samples: int) -> tuple[Tensor, Tensor]:
-    """Means and aleatoric σ of ``samples`` stochastic passes: two (samples, B) tensors (eV)."""
+def sample_predictions(
+    model: BandGapModel, batch: Data | Batch, samples: int, *, max_atoms: int = MAX_SAMPLED_ATOMS
+) -> tuple[Tensor, Tensor]:
+    """Means and aleatoric σ of ``samples`` stochastic passes: two (samples, B) tensors (eV).
+
+    Everything below the first stochastic layer (at the granularity of a block's attention or
+    feed-forward half) runs once; the rest runs on copies, ``max_atoms`` atoms at a time.
+    """
     model.eval()
     backbone = model.backbone
-    start = first_stochastic_block(backbone)
-    if start is None:
+    site = first_stochastic_site(backbone)
+    if site is None:
+        set_stochastic(model, False)
         out = model(batch)
         return out.mean_eV.expand(samples, -1), out.sigma_eV.expand(samples, -1)
-    set_stochastic(model, True)
+    block, in_feed_forward = site
+    set_stochastic(model, False)  # the shared prefix is deterministic anyway; keep it so
     geometry = backbone.geometry(batch)
-    x = backbone.run_blocks(backbone.embedding(batch.z), geometry, 0, start)
+    x = backbone.run_blocks(backbone.embedding(batch.z), geometry, 0, block)
+    if in_feed_forward:
+        x = backbone.blocks[block].attention(x, geometry.neighbors, geometry.basis, geometry.envelope)
+    set_stochastic(model, True)
     index, size = graph_index(batch)
-    copies = torch.arange(samples, device=index.device).repeat_interleave(index.numel()) * size
-    x = backbone.run_blocks(x.repeat(samples, 1), geometry.repeat(samples), start)
-    _, pooled = backbone.readout(x, index.repeat(samples) + copies, samples * size)
-    out = model.head(pooled)
+    per_chunk = max(1, min(samples, max_atoms // max(1, index.numel())))
+    means, sigmas = [], []
+    for done in range(0, samples, per_chunk):
+        copies = min(per_chunk, samples - done)
+        offsets = torch.arange(copies, device=index.device).repeat_interleave(index.numel()) * size
+        copied = x.repeat(copies, 1)
+        start = block
+        if in_feed_forward:
+            copied, start = backbone.blocks[block].feed_forward(copied), block + 1
+        if start < len(backbone.blocks):
+            copied = backbone.run_blocks(copied, geometry.repeat(copies), start)
+        out = model.head(backbone.readout(copied, index.repeat(copies) + offsets, copies * size)[1])
+        means.append(out.mean_eV.view(copies, size))
+        sigmas.append(out.sigma_eV.view(copies, size))
     set_stochastic(model, False)
-    return out.mean_eV.view(samples, size), out.sigma_eV.view(samples, size)
+    return torch.cat(means), torch.cat(sigmas)
 
 
 def combine_samples(means: Tensor, sigmas: Tensor) -> UncertainPrediction:
