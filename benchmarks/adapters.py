@@ -1,9 +1,11 @@
 """What BaLoRA costs over LoRA, measured as ratios in one run on the bundled QMOF sample.
 
-1. trainable parameters of BaLoRA / LoRA at the same rank and targets;
-2. training-step time (forward, backward, AdamW) of BaLoRA / LoRA, interleaved repeats, median;
-3. prediction time with M = 32 samples / one deterministic pass, for several adapter placements
-   (the blocks below the first stochastic layer run once; the rest runs on the M copies as one batch).
+1. trainable parameters of BaLoRA / LoRA at the same rank and targets (every linear layer of every block);
+2. training-step time (forward, backward, AdamW) of BaLoRA / LoRA, interleaved repeats, median — for
+   the default BaLoRA (noise in the top block's feed-forward, LoRA path elsewhere) and with noise in
+   every adapted layer;
+3. prediction time with M = 32 samples / one deterministic pass, for several placements (everything
+   below the first stochastic layer runs once; the rest runs on the M copies, in bounded chunks).
 
     python benchmarks/adapters.py --out benchmarks/results/adapters.json
 """
@@ -27,17 +29,21 @@ from mofgap.graph.pipeline import featurize_files
 from mofgap.models import BandGapModel, GraphTransformer
 from mofgap.models.sampling import sample_predictions
 
-PLACEMENTS = {
-    "all blocks": r".*blocks\.\d+\.(query|key|value|output|edge|ffn_in|ffn_out)",
-    "top block": r".*blocks\.3\.(query|key|value|output|edge|ffn_in|ffn_out)",
-    "top block feed-forward": r".*blocks\.3\.(ffn_in|ffn_out)",
+ALL = r".*blocks\.\d+\.(query|key|value|output|edge|ffn_in|ffn_out)"
+TOP_FFN = r".*blocks\.3\.(ffn_in|ffn_out)"
+PLACEMENTS = {  # label: (adapted layers, stochastic layers)
+    "adapters in all blocks, noise in the top feed-forward (default)": (ALL, TOP_FFN),
+    "adapters and noise in all blocks": (ALL, None),
+    "adapters and noise in the top block": (r".*blocks\.3\.(query|key|value|output|edge|ffn_in|ffn_out)", None),
+    "adapters and noise in the top feed-forward": (TOP_FFN, None),
 }
 
 
-def model_with(method: str, target: str, rank: int) -> BandGapModel:
+def model_with(method: str, target: str, rank: int, stochastic: str | None = None) -> BandGapModel:
     torch.manual_seed(0)
     model = BandGapModel(GraphTransformer())
-    add_adapters(model.backbone, AdapterConfig(method=method, rank=rank, target_modules=target))  # type: ignore[arg-type]
+    config = AdapterConfig(method=method, rank=rank, target_modules=target, stochastic_modules=stochastic)  # type: ignore[arg-type]
+    add_adapters(model.backbone, config)
     for parameter in model.head.parameters():
         parameter.requires_grad_(True)
     return model
@@ -77,20 +83,24 @@ def main() -> None:
     train_batch = Batch.from_data_list(graphs[:32])
     predict_batch = Batch.from_data_list(graphs)
 
-    lora = model_with("lora", PLACEMENTS["all blocks"], args.rank)
-    balora = model_with("balora", PLACEMENTS["all blocks"], args.rank)
+    models = {
+        "lora": model_with("lora", ALL, args.rank),
+        "balora": model_with("balora", ALL, args.rank, TOP_FFN),
+        "balora_noise_everywhere": model_with("balora", ALL, args.rank),
+    }
     optimizers = {name: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-5)
-                  for name, m in (("lora", lora), ("balora", balora))}
-    step_times: dict[str, list[float]] = {"lora": [], "balora": []}
+                  for name, m in models.items()}
+    step_times: dict[str, list[float]] = {name: [] for name in models}
     for _ in range(3):  # interleave to share the machine's noise
-        for name, model in (("lora", lora), ("balora", balora)):
+        for name, model in models.items():
             step_times[name].append(timed(lambda m=model, n=name: train_step(m, train_batch, optimizers[n]),
                                           args.repeats))
-    step_lora, step_balora = statistics.median(step_times["lora"]), statistics.median(step_times["balora"])
+    steps = {name: statistics.median(times) for name, times in step_times.items()}
+    lora, balora = models["lora"], models["balora"]
 
     placements = {}
-    for label, target in PLACEMENTS.items():
-        model = model_with("balora", target, args.rank).eval()
+    for label, (target, stochastic) in PLACEMENTS.items():
+        model = model_with("balora", target, args.rank, stochastic).eval()
 
         def deterministic(m: BandGapModel = model) -> None:
             set_stochastic(m, False)
@@ -108,9 +118,9 @@ def main() -> None:
         "trainable_lora": trainable(lora.backbone),
         "trainable_balora": trainable(balora.backbone),
         "trainable_ratio": trainable(balora.backbone) / trainable(lora.backbone),
-        "train_step_lora_s": step_lora,
-        "train_step_balora_s": step_balora,
-        "train_step_ratio": step_balora / step_lora,
+        "train_step_s": steps,
+        "train_step_ratio": steps["balora"] / steps["lora"],
+        "train_step_ratio_noise_everywhere": steps["balora_noise_everywhere"] / steps["lora"],
         "prediction_cost_by_placement": placements,
     }
     emit(report, args.out)

@@ -228,3 +228,13 @@ def test_adapter_save_load_round_trip(tmp_path) -> None:
     (tmp_path / "adapter.safetensors").write_bytes(b"corrupt")
     with pytest.raises(AdapterLoadError, match="sha256"):
         load_adapter_weights(fresh, tmp_path)
+
+
+def test_stochastic_modules_limit_the_noise_to_their_layers() -> None:
+    backbone = GraphTransformer(BackboneConfig(d_model=32, n_blocks=2))
+    config = AdapterConfig(method="balora", rank=RANK, stochastic_modules=r".*blocks\.1\.ffn_(in|out)")
+    names = add_adapters(backbone, config)
+    kinds = {name: type(backbone.get_submodule(name)).__name__ for name in names}
+    assert kinds.pop("blocks.1.ffn_in") == kinds.pop("blocks.1.ffn_out") == "BaLoRALinear"
+    assert set(kinds.values()) == {"LoRALinear"}
+    assert AdapterConfig.from_dict(config.as_dict()) == config

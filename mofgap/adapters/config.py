@@ -8,7 +8,7 @@ from typing import Literal
 from torch import nn
 
 from mofgap.adapters.balora import AlphaEncoder, BaLoRAConfig, BaLoRALinear
-from mofgap.adapters.inject import TargetModules, inject_adapters
+from mofgap.adapters.inject import TargetModules, inject_adapters, name_matches
 from mofgap.adapters.lora import LoRALinear
 
 Method = Literal["lora", "balora", "mcdropout"]
@@ -26,6 +26,9 @@ class AdapterConfig:
         lora_alpha: the update is scaled by ``lora_alpha / rank``.
         target_modules: regular expression (full match) or list of names / name suffixes.
         dropout: dropout on the adapter input (the MC-dropout probability for ``mcdropout``).
+        stochastic_modules: the targets that get the stochastic adapter (BaLoRA or MC-dropout); the
+            other targets get plain LoRA. ``None``: every target. Putting the noise only in the top
+            layers lets M-sample prediction run everything below them once.
         balora: BaLoRA's variant (``method="balora"`` only).
     """
 
@@ -34,13 +37,15 @@ class AdapterConfig:
     lora_alpha: float = 16.0
     target_modules: TargetModules = DEFAULT_TARGETS
     dropout: float = 0.0
+    stochastic_modules: TargetModules | None = None
     balora: BaLoRAConfig = field(default_factory=BaLoRAConfig)
 
     def as_dict(self) -> dict[str, object]:
         """Plain dictionary (JSON-ready)."""
         out = asdict(self)
-        if not isinstance(self.target_modules, str):
-            out["target_modules"] = list(self.target_modules)
+        for key in ("target_modules", "stochastic_modules"):
+            if out[key] is not None and not isinstance(out[key], str):
+                out[key] = list(out[key])
         return out
 
     @classmethod
@@ -48,8 +53,9 @@ class AdapterConfig:
         """Inverse of :meth:`as_dict`."""
         values = dict(data)
         values["balora"] = BaLoRAConfig(**values["balora"])  # type: ignore[arg-type]
-        if isinstance(values["target_modules"], list):
-            values["target_modules"] = tuple(values["target_modules"])
+        for key in ("target_modules", "stochastic_modules"):
+            if isinstance(values.get(key), list):
+                values[key] = tuple(values[key])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -68,7 +74,8 @@ def add_adapters(model: nn.Module, config: AdapterConfig) -> list[str]:
     made: list[LoRALinear] = []
 
     def make(name: str, layer: nn.Linear) -> LoRALinear:
-        if config.method == "balora":
+        stochastic = config.stochastic_modules is None or name_matches(name, config.stochastic_modules)
+        if config.method == "balora" and stochastic:
             adapter: LoRALinear = BaLoRALinear(
                 layer, rank=config.rank, lora_alpha=config.lora_alpha, config=config.balora,
                 alpha_encoder=shared, owns_encoder=shared is None or not made,
@@ -78,8 +85,8 @@ def add_adapters(model: nn.Module, config: AdapterConfig) -> list[str]:
                 adapter.dropout = config.dropout
             return adapter
         return LoRALinear(
-            layer, rank=config.rank, lora_alpha=config.lora_alpha, dropout=config.dropout,
-            mc_dropout=config.method == "mcdropout",
+            layer, rank=config.rank, lora_alpha=config.lora_alpha, dropout=config.dropout if stochastic else 0.0,
+            mc_dropout=config.method == "mcdropout" and stochastic,
         )
 
     return inject_adapters(model, config.target_modules, make)

@@ -26,6 +26,9 @@ def finetune(
     lora_alpha: Annotated[float, typer.Option(help="Adapter scaling numerator.")] = 16.0,
     target_modules: Annotated[str | None, typer.Option(help="Regex of layers to adapt (default: all blocks).")] = None,
     dropout: Annotated[float, typer.Option(help="Adapter-input dropout (MC-dropout p).")] = 0.1,
+    stochastic_modules: Annotated[str, typer.Option(
+        help="Layers that get the stochastic adapter (others: LoRA): top-ffn (the top block's feed-forward), "
+             "all, or a regex.")] = "top-ffn",
     noise_site: Annotated[str, typer.Option(help="BaLoRA noise: A | B | both | bottleneck.")] = "A",
     alpha_mode: Annotated[str, typer.Option(help="BaLoRA α: rank | layer | fixed.")] = "rank",
     prior: Annotated[str, typer.Option(help="BaLoRA prior: log_uniform | aggregated.")] = "log_uniform",
@@ -56,10 +59,15 @@ def finetune(
     from mofgap.utils.hardware import describe_hardware
 
     console = Console(stderr=True)
+    base = load_backbone(backbone)
+    stochastic = {"all": None, "top-ffn": rf".*blocks\.{base.config.n_blocks - 1}\.(ffn_in|ffn_out)"}.get(
+        stochastic_modules, stochastic_modules
+    )
     try:
         adapter = AdapterConfig(
             method="lora" if method == "ft" else method, rank=rank, lora_alpha=lora_alpha,  # type: ignore[arg-type]
             target_modules=target_modules or DEFAULT_TARGETS, dropout=dropout if method == "mcdropout" else 0.0,
+            stochastic_modules=stochastic,
             balora=BaLoRAConfig(noise_site=noise_site, alpha_mode=alpha_mode, prior=prior),  # type: ignore[arg-type]
         )
         config = FinetuneConfig(
@@ -89,7 +97,7 @@ def finetune(
                       f"(data loss {metrics['train_data_loss']:.4f}, KL {metrics['train_kl']:.3g}, "
                       f"{metrics['seconds']:.0f} s)")
 
-    model = build_model(load_backbone(backbone), config)
+    model = build_model(base, config)
     result = run_finetuning(model, train, val, config, run_dir, resume=resume, on_epoch=report)
     extra = {**resolved, "best_epoch": result.best_epoch, "val_mae_eV": result.best_val_mae_eV,
              "train_seconds": result.train_seconds}
