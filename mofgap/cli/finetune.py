@@ -98,7 +98,7 @@ def finetune(
                       f"{metrics['seconds']:.0f} s)")
 
     model = build_model(base, config)
-    result = run_finetuning(model, train, val, config, run_dir, resume=resume, on_epoch=report)
+    result = run_finetuning(model, train, val, config, run_dir, resume=resume, on_epoch=report, progress=True)
     extra = {**resolved, "best_epoch": result.best_epoch, "val_mae_eV": result.best_val_mae_eV,
              "train_seconds": result.train_seconds}
     save_finetuned(result.model, out, method=method, adapter=adapter, base=backbone, extra=extra)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from rich.progress import track
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -128,8 +129,12 @@ def finetune(
     *,
     resume: bool = True,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
+    progress: bool = False,
 ) -> FinetuneResult:
-    """Fine-tune ``model`` (from :func:`build_model`) on graphs with ``y`` (eV); see the module docstring."""
+    """Fine-tune ``model`` (from :func:`build_model`) on graphs with ``y`` (eV); see the module docstring.
+
+    ``progress`` shows a progress bar over each epoch's batches.
+    """
     model.head.target.fit(targets(train))
     model.to(config.device)
     if config.method != "ft":  # frozen lower blocks: computed once, reused every epoch
@@ -157,7 +162,9 @@ def finetune(
         model.train()
         set_stochastic(model, True)
         sums = {"loss": 0.0, "kl": 0.0}
-        for step, batch in enumerate(epoch_batches(train, config.batch_size, seed=config.seed, epoch=epoch)):
+        batches = track(epoch_batches(train, config.batch_size, seed=config.seed, epoch=epoch),
+                        total=steps_per_epoch, description=f"epoch {epoch}", disable=not progress, transient=True)
+        for step, batch in enumerate(batches):
             lr = scheduled_lr(epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction)
             set_learning_rate(optimizer, lr)
             batch = batch.to(config.device)
