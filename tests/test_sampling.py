@@ -13,9 +13,9 @@ from mofgap.data.graphs import qmof_graphs
 from mofgap.data.qmof import QMOF
 from mofgap.models import BandGapModel, GraphTransformer
 from mofgap.models.backbone import BackboneConfig
-from mofgap.models.sampling import combine_samples, first_stochastic_site, sample_predictions
+from mofgap.models.sampling import combine_samples, first_adapted_block, first_stochastic_site, sample_predictions
 from mofgap.train.gap import predict_gaps
-from mofgap.train.prefix_cache import first_trainable_block, with_frozen_prefix
+from mofgap.train.prefix_cache import with_frozen_prefix
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_combine_on_fixed_arrays() -> None:
 
 def test_frozen_prefix_gives_the_same_outputs(graphs: list) -> None:
     model = balora_model(r"blocks\.2\..*", alpha_init=0.01)
-    assert first_trainable_block(model.backbone) == 2
+    assert first_adapted_block(model.backbone) == 2
     cached = with_frozen_prefix(model.backbone, graphs, 2)
     assert "prefix_x" not in graphs[0]
     full = predict_gaps(model, graphs)

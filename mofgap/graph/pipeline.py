@@ -15,9 +15,9 @@ from torch_geometric.data import Data
 from mofgap.graph.cache import GraphCache, StructureOutcome, content_key
 from mofgap.graph.featurize import arrays_to_data, graph_arrays
 from mofgap.graph.neighbors import GraphSettings
-from mofgap.io.errors import DisorderSkippedError, StructureReadError, UnreadableFileError, rebuild_error
+from mofgap.io.errors import StructureReadError, UnreadableFileError, rebuild_error
 from mofgap.io.options import OnError, ReadOptions
-from mofgap.io.read import Status, apply_on_error, detect_format, read_bytes, structure_id_for
+from mofgap.io.read import Status, apply_on_error, detect_format, load_bytes, read_bytes, status_of, structure_id_for
 
 CHUNK_FILES = 8
 """Files handed to a worker at a time: large enough to amortise inter-process overhead."""
@@ -46,9 +46,7 @@ class GraphRecord:
     @property
     def status(self) -> Status:
         """``ok``, ``skipped`` (excluded by the disorder policy) or ``error``."""
-        if self.error is None:
-            return "ok"
-        return "skipped" if isinstance(self.error, DisorderSkippedError) else "error"
+        return status_of(self.error)
 
     @property
     def n_atoms(self) -> int:
@@ -78,10 +76,9 @@ class FileFeaturizer:
     def __call__(self, path: Path) -> tuple[list[StructureOutcome], bool]:
         """The outcomes of every structure in ``path`` and whether they came from the cache."""
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            cause = f"cannot read the file: {exc.strerror or exc}"
-            return [StructureOutcome("", error_type=UnreadableFileError.__name__, error_cause=cause)], False
+            raw = load_bytes(path)
+        except UnreadableFileError as error:
+            return [StructureOutcome("", error_type=type(error).__name__, error_cause=error.cause)], False
         cache = _open_cache(self.cache_dir, self.settings, self.options) if self.cache_dir else None
         key = content_key(raw, detect_format(path) or "unknown")
         if cache is not None and (cached := cache.load(key)) is not None:

@@ -55,9 +55,22 @@ class StructureRecord:
     @property
     def status(self) -> Status:
         """``ok``, ``skipped`` (excluded by the disorder policy) or ``error``."""
-        if self.error is None:
-            return "ok"
-        return "skipped" if isinstance(self.error, DisorderSkippedError) else "error"
+        return status_of(self.error)
+
+
+def status_of(error: StructureReadError | None) -> Status:
+    """A record's status from its error: ``ok``, ``skipped`` (by the disorder policy) or ``error``."""
+    if error is None:
+        return "ok"
+    return "skipped" if isinstance(error, DisorderSkippedError) else "error"
+
+
+def load_bytes(path: Path) -> bytes:
+    """A file's bytes, or :class:`UnreadableFileError` if it is missing or cannot be opened."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFileError(str(path), f"cannot read the file: {exc.strerror or exc}") from exc
 
 
 def detect_format(path: Path) -> FileFormat | None:
@@ -149,9 +162,8 @@ def read_file(path: str | Path, *, options: ReadOptions | None = None) -> list[S
     """Read every structure in one file. Failures become records with an ``error``; nothing is raised."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        error = UnreadableFileError(str(path), f"cannot read the file: {exc.strerror or exc}")
+        raw = load_bytes(path)
+    except UnreadableFileError as error:
         return [StructureRecord(structure_id_for(path, ""), str(path), error=error)]
     return read_bytes(raw, path, options=options or ReadOptions())
 

@@ -26,9 +26,10 @@ from torch_geometric.data import Data
 from mofgap.adapters import AdapterConfig, add_adapters, set_stochastic, total_kl
 from mofgap.adapters.io import adapter_state_dict
 from mofgap.models import BandGapModel, GraphTransformer
+from mofgap.models.sampling import first_adapted_block
 from mofgap.train.batches import epoch_batches
 from mofgap.train.gap import GapLoss, gap_loss, predict_gaps, targets
-from mofgap.train.prefix_cache import first_trainable_block, with_frozen_prefix
+from mofgap.train.prefix_cache import with_frozen_prefix
 from mofgap.train.run_state import RunState
 from mofgap.train.schedule import optimizer_step, scheduled_lr, set_learning_rate
 
@@ -138,7 +139,7 @@ def finetune(
     model.head.target.fit(targets(train))
     model.to(config.device)
     if config.method != "ft":  # frozen lower blocks: computed once, reused every epoch
-        start_block = first_trainable_block(model.backbone)
+        start_block = first_adapted_block(model.backbone) or 0
         train = with_frozen_prefix(model.backbone, train, start_block)
         val = with_frozen_prefix(model.backbone, val, start_block)
     parameters = [p for p in model.parameters() if p.requires_grad]

@@ -18,16 +18,6 @@ from mofgap.models.backbone import GraphTransformer
 from mofgap.train.batches import epoch_batches
 
 
-def first_trainable_block(backbone: GraphTransformer) -> int:
-    """Index of the lowest block with a trainable parameter (``n_blocks`` if none; 0 if the embedding trains)."""
-    if any(p.requires_grad for p in backbone.embedding.parameters()):
-        return 0
-    for index, block in enumerate(backbone.blocks):
-        if any(p.requires_grad for p in block.parameters()):
-            return index
-    return len(backbone.blocks)
-
-
 @torch.no_grad()
 def with_frozen_prefix(backbone: GraphTransformer, graphs: Sequence[Data], n_blocks: int,
                        batch_size: int = 64) -> list[Data]:
