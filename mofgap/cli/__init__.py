@@ -7,9 +7,12 @@ from typing import Annotated
 import typer
 
 from mofgap._version import __version__
+from mofgap.cli.compare import compare
+from mofgap.cli.evaluate import evaluate
 from mofgap.cli.featurize import featurize
 from mofgap.cli.finetune import finetune
 from mofgap.cli.pretrain import pretrain
+from mofgap.cli.study import study
 
 app = typer.Typer(
     name="mofgap",
@@ -21,6 +24,9 @@ app = typer.Typer(
 app.command()(featurize)
 app.command()(pretrain)
 app.command()(finetune)
+app.command()(evaluate)
+app.command()(compare)
+app.add_typer(study, name="study")
 
 
 def _print_version(value: bool) -> None:

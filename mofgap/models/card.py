@@ -13,7 +13,8 @@ QMOF_CITATION = (
 )
 
 
-def _table(rows: dict[str, Any]) -> str:
+def markdown_table(rows: dict[str, Any]) -> str:
+    """A two-column markdown table of key → value."""
     lines = ["| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows.items()]
     return "\n".join(lines)
@@ -33,31 +34,32 @@ fine-tuned on top of it.
 
 ## Architecture
 
-{_table(config["architecture"])}
+{markdown_table(config["architecture"])}
 
 Parameters: {config["n_parameters"]:,}. Graph: {config["graph"]["max_neighbors"]} nearest neighbours within
 {config["graph"]["cutoff"]} Å.
 
 ## Data
 
-{_table({"source": "QMOF (PBE), JARVIS-Leaderboard split", "structures used": data["n_train"] + data["n_holdout"],
+{markdown_table({"source": "QMOF (PBE), JARVIS-Leaderboard split",
+                 "structures used": data["n_train"] + data["n_holdout"],
          "trained on": data["n_train"], "held out for early stopping": data["n_holdout"],
          "train ids sha256": data["train_ids_sha256"], "targets": ", ".join(data["targets"])})}
 
 ## Held-out errors (MAE at the selected epoch {config["best_epoch"]})
 
-{_table({k: f"{v:.4g}" for k, v in errors.items()})}
+{markdown_table({k: f"{v:.4g}" for k, v in errors.items()})}
 
 Units: charges in e, bond-order sums dimensionless, magnetic moments in μB, energy above hull in eV/atom.
 
 ## Training
 
-{_table({"epochs run": training["epochs_run"], "wall time": f"{training['seconds'] / 60:.1f} min",
+{markdown_table({"epochs run": training["epochs_run"], "wall time": f"{training['seconds'] / 60:.1f} min",
          "hardware": training["hardware"], "command": f"`{training['command']}`"})}
 
 ## Files
 
-{_table({f"`{k}`": f"sha256 `{v}`" for k, v in config["weights"].items()})}
+{markdown_table({f"`{k}`": f"sha256 `{v}`" for k, v in config["weights"].items()})}
 
 `training_metrics.csv`, where present, holds the per-epoch training loss, held-out loss and
 per-target held-out MAE of the run.
