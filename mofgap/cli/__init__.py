@@ -11,6 +11,7 @@ from mofgap.cli.compare import compare
 from mofgap.cli.evaluate import evaluate
 from mofgap.cli.featurize import featurize
 from mofgap.cli.finetune import finetune
+from mofgap.cli.predict import predict
 from mofgap.cli.pretrain import pretrain
 from mofgap.cli.study import study
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(predict)
 app.command()(featurize)
 app.command()(pretrain)
 app.command()(finetune)

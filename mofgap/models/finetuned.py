@@ -55,9 +55,9 @@ def read_adapter_base_sha(base_dir: Path) -> str:
     return str(read_config(base_dir)["weights"][BACKBONE_WEIGHTS])
 
 
-def load_finetuned(folder: str | Path) -> BandGapModel:
-    """Load a fine-tuned band-gap model folder (strict keys and checksums)."""
-    folder = Path(folder)
+def load_finetuned(name_or_folder: str | Path) -> BandGapModel:
+    """Load a fine-tuned band-gap model by shipped name or folder (strict keys and checksums)."""
+    folder = resolve_model_dir(name_or_folder)
     document = read_adapter_config(folder)
     if document["method"] == "ft":
         model = BandGapModel(GraphTransformer(BackboneConfig(**document["architecture"])))

@@ -27,6 +27,8 @@ from mofgap.utils.atomic import atomic_write, atomic_write_bytes
 from mofgap.utils.hashing import sha256_file
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
+MODEL_MARKERS = ("config.json", "adapter_config.json")
+"""A folder holding one of these files is a model: a pretrained backbone or a fine-tuned band-gap model."""
 
 
 class ModelLoadError(RuntimeError):
@@ -38,22 +40,26 @@ def models_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "models"
 
 
+def _is_model(folder: Path) -> bool:
+    return any((folder / marker).is_file() for marker in MODEL_MARKERS)
+
+
 def available_models() -> list[str]:
-    """Names of the models shipped in :func:`models_dir`."""
+    """Names of the models shipped in :func:`models_dir` (backbones and band-gap models)."""
     folder = models_dir()
-    return sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file()) if folder.is_dir() else []
+    return sorted(p.name for p in folder.iterdir() if _is_model(p)) if folder.is_dir() else []
 
 
 def resolve_model_dir(name_or_path: str | Path) -> Path:
     """A model folder from a shipped model's name or a path to a folder."""
     path = Path(name_or_path)
-    if (path / "config.json").is_file():
+    if _is_model(path):
         return path
     shipped = models_dir() / str(name_or_path)
-    if (shipped / "config.json").is_file():
+    if _is_model(shipped):
         return shipped
     raise ModelLoadError(
-        f"no model {str(name_or_path)!r}: not a folder with config.json, nor one of {available_models()}"
+        f"no model {str(name_or_path)!r}: not a model folder, nor one of {available_models()}"
     )
 
 
