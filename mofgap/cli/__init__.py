@@ -13,6 +13,7 @@ from mofgap.cli.featurize import featurize
 from mofgap.cli.finetune import finetune
 from mofgap.cli.predict import predict
 from mofgap.cli.pretrain import pretrain
+from mofgap.cli.screen import screen
 from mofgap.cli.study import study
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(predict)
+app.command()(screen)
 app.command()(featurize)
 app.command()(pretrain)
 app.command()(finetune)
