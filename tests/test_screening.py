@@ -80,3 +80,38 @@ def test_screen_command(tmp_path: Path) -> None:
     assert list(ranked["structure_id"]) == ["b", "d"]
     bad = CliRunner().invoke(app, ["screen", str(tmp_path / "p.csv"), "--objective", "window:2:1"])
     assert bad.exit_code == 2 and "objective must be" in bad.output
+
+
+def test_retrospective_screening_step(tmp_path: Path, sample: Path) -> None:
+    """Perfect predictions find every hit once the budget allows; noisy ones fewer; random by expectation."""
+    import json
+    import shutil
+
+    from mofgap.data.qmof import QMOF
+
+    root = tmp_path / "qmof"
+    shutil.copytree(sample, root)
+    split = root / "splits" / "jarvis_leaderboard.csv"
+    lines = split.read_text().splitlines()
+    split.write_text("\n".join([lines[0]] + [line.replace(",test", ",train") for line in lines[1:101]]
+                               + lines[101:]) + "\n")
+    table = QMOF(root).table()
+    test = table[table["split"] == "test"]
+    rng = np.random.default_rng(0)
+    for name, noise in (("perfect", 0.0), ("noisy", 1.0)):
+        mu = test["gap_eV"].to_numpy() + noise * rng.standard_normal(len(test))
+        pd.DataFrame({"structure_id": test["qmof_id"], "gap_eV": mu, "sigma_eV": 0.1 + noise,
+                      "status": "ok"}).to_csv(tmp_path / f"{name}.csv", index=False)
+    result = CliRunner().invoke(app, ["study", "screening", "--qmof", str(root), "--model",
+                                      f"perfect={tmp_path / 'perfect.csv'}", "--model",
+                                      f"noisy={tmp_path / 'noisy.csv'}", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "screening.json").read_text())
+    window, top = summary.values()
+    assert window["n"] == 150
+    b50 = window["budgets"].index(50)
+    assert window["strategies"]["perfect · greedy"]["mean"][b50] == min(50, window["hits_available"])
+    assert top["strategies"]["perfect · greedy"]["mean"][0] == top["hits_available"]  # ≤ 10 hits at B = 10
+    assert top["random"][0] == pytest.approx(10 * top["hits_available"] / 150)
+    assert (tmp_path / "out" / "hits_task1.png").is_file() and "| random (expected) |" in (
+        tmp_path / "out" / "screening.md").read_text()

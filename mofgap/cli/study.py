@@ -111,3 +111,59 @@ def report(
 
     path = write_report(results, config_file)
     typer.echo(f"wrote {path}")
+
+
+WINDOW = "window:1.2:1.5"
+"""Solar-absorber window around the Shockley–Queisser optimum (eV), one of the two screening targets."""
+
+
+@study.command()
+def screening(
+    qmof: Annotated[Path, typer.Option(help="QMOF folder (labels and split).", metavar="<path>")],
+    model: Annotated[list[str], typer.Option(help="NAME=TEST_PREDICTIONS.csv; repeat a name for its seeds.",
+                                             metavar="NAME=FILE")],
+    out: Annotated[Path, typer.Option(help="Output folder.", metavar="<path>")],
+) -> None:
+    """Retrospective screening on the test split: hits found within B DFT calls, per strategy."""
+    import json
+
+    import numpy as np
+
+    from mofgap.data.qmof import QMOF
+    from mofgap.screening import Objective
+    from mofgap.screening.retrospective import Task, evaluate_task, markdown
+    from mofgap.uq import plots
+    from mofgap.uq.tables import match_predictions, read_table
+    from mofgap.utils.atomic import atomic_write_bytes
+
+    table = QMOF(qmof).table()
+    labels = table.set_index("qmof_id")["gap_eV"]
+    test = table[table["split"] == "test"]
+    y = test["gap_eV"].to_numpy()
+    top_threshold = float(np.quantile(y, 0.99))
+    train_top = float(np.quantile(table.loc[table["split"] == "train", "gap_eV"], 0.99))
+    window = Objective.parse(WINDOW)
+    tasks = [
+        Task(f"gap in [{window.low}, {window.high}] eV", window, window.hits(y), None,
+             (("greedy", "greedy", 0.0), ("window-prob", "window-prob", 0.0), ("ucb κ=1", "ucb", 1.0))),
+        Task(f"top 1 % gaps (≥ {top_threshold:.2f} eV)", Objective("max"), y >= top_threshold, train_top,
+             (("greedy", "greedy", 0.0), ("ucb κ=1", "ucb", 1.0), ("ucb κ=2", "ucb", 2.0),
+              ("ei (incumbent: train top 1 %)", "ei", 0.0), ("pi (incumbent: train top 1 %)", "pi", 0.0))),
+    ]
+    predictions: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for entry in model:
+        name, _, path = entry.partition("=")
+        frame = read_table(path).set_index("structure_id").loc[test["qmof_id"]].reset_index()
+        matched = match_predictions(frame, labels)
+        predictions.setdefault(name, []).append((matched.mu, matched.sigma))
+    results = {task.name: evaluate_task(task, predictions) for task in tasks}
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "screening.json", (json.dumps(results, indent=1) + "\n").encode())
+    atomic_write_bytes(out / "screening.md", markdown(results).encode())
+    for index, (name, result) in enumerate(results.items()):
+        budgets = result["budgets"]
+        series = {"random": {"count": budgets, "mean": result["random"], "std": [0.0] * len(budgets)}}
+        series |= {label: {"count": budgets, **values} for label, values in result["strategies"].items()}
+        plots.metric_vs_count(series, out / f"hits_task{index + 1}", xlabel="budget B (DFT calls)",
+                              ylabel=f"hits found: {name}")
+    typer.echo(markdown(results))

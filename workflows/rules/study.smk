@@ -42,6 +42,7 @@ rule study:
         f"{R}/comparison/comparison.md",
         f"{R}/curves/curves.json",
         f"{R}/report.md",
+        f"{R}/screening/screening.md",
         f"models/{config['default_model']}/README.md",
 
 
@@ -247,3 +248,16 @@ rule default_model:
     shell:
         "{MOFGAP} study ship {params.runs} --labels {config[qmof]}/qmof.csv --samples {config[eval_samples]} "
         "--out models/{config[default_model]}"
+
+
+rule screening_benchmark:
+    input:
+        balora=expand(f"{R}/runs/balora-s{{seed}}/test-predictions.csv", seed=SEEDS),
+        ensembles=expand(f"{R}/ensembles/{{ens}}/test-predictions.csv", ens=ENSEMBLES),
+    output:
+        f"{R}/screening/screening.md",
+    params:
+        models=lambda wc, input: " ".join([f"--model BaLoRA={p}" for p in input.balora]
+                                          + [f"--model 'LoRA ensemble={p}'" for p in input.ensembles]),
+    shell:
+        "{MOFGAP} study screening --qmof {config[qmof]} {params.models} --out $(dirname {output}) > /dev/null"
