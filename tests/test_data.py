@@ -93,3 +93,15 @@ def test_full_qmof_table_and_split(shared_qmof: Path, tmp_path_factory: pytest.T
     assert len(table) == 19890
     assert table["split"].value_counts().to_dict() == {"train": 15837, "val": 2028, "test": 2025}
     assert Path(table["cif_path"].iloc[0]).is_file()
+
+
+def test_core_mof_cifs_are_extracted_and_readable(tmp_path: Path) -> None:
+    pytest.importorskip("CoRE_MOF")
+    from mofgap.data.core_mof import extract_core_mof
+
+    paths = extract_core_mof(tmp_path, "2019-ASR", limit=3)
+    assert len(paths) == 3 and all(p.suffix == ".cif" and p.stat().st_size > 0 for p in paths)
+    records = read_file(paths[1])
+    assert records[0].structure is not None  # a computation-ready structure reads cleanly
+    with pytest.raises(ValueError, match="unknown CoRE MOF dataset"):
+        extract_core_mof(tmp_path, "2020")
