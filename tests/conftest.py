@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled QMOF sample and, where present, the full QMOF development data."""
+"""Shared fixtures: the bundled QMOF sample, a tiny trained BaLoRA model, and the full QMOF data where present."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from mofgap.data.sample import sample_dir
 
@@ -31,3 +32,27 @@ def shared_qmof() -> Path:
     if not (path / "qmof.csv").is_file():
         pytest.skip(f"full QMOF data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_balora_model(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Path:
+    """A tiny BaLoRA model (d = 16, 2 blocks) trained for one epoch on 30 sample structures; no calibration."""
+    from mofgap.adapters import AdapterConfig
+    from mofgap.data.graphs import qmof_graphs
+    from mofgap.data.qmof import QMOF
+    from mofgap.models import GraphTransformer, load_backbone, save_backbone
+    from mofgap.models.backbone import BackboneConfig
+    from mofgap.models.finetuned import save_finetuned
+    from mofgap.train.finetune import FinetuneConfig, build_model, finetune
+
+    root = tmp_path_factory.mktemp("predict-model")
+    torch.manual_seed(0)
+    save_backbone(GraphTransformer(BackboneConfig(d_model=16, n_blocks=2, n_heads=2)), root / "base")
+    graphs = qmof_graphs(QMOF(sample), limit=40).graphs
+    adapter = AdapterConfig(method="balora", rank=2, target_modules=r"blocks\.1\..*")
+    config = FinetuneConfig(method="balora", adapter=adapter, epochs=1, batch_size=8, seed=0)
+    result = finetune(build_model(load_backbone(root / "base"), config), graphs[:30], graphs[30:], config,
+                      root / "run")
+    folder = root / "tiny-balora"
+    save_finetuned(result.model, folder, method="balora", adapter=adapter, base=root / "base", extra={})
+    return folder

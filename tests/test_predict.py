@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from torch_geometric.data import Batch
 from typer.testing import CliRunner
 
@@ -26,27 +25,8 @@ SAMPLES = 4
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Path:
-    """A tiny BaLoRA model trained on the sample, with a calibration like the shipped model's."""
-    from mofgap.adapters import AdapterConfig
-    from mofgap.data.graphs import qmof_graphs
-    from mofgap.data.qmof import QMOF
-    from mofgap.models import GraphTransformer, load_backbone, save_backbone
-    from mofgap.models.backbone import BackboneConfig
-    from mofgap.models.finetuned import save_finetuned
-    from mofgap.train.finetune import FinetuneConfig, build_model, finetune
-
-    root = tmp_path_factory.mktemp("predict-model")
-    torch.manual_seed(0)
-    save_backbone(GraphTransformer(BackboneConfig(d_model=16, n_blocks=2, n_heads=2)), root / "base")
-    graphs = qmof_graphs(QMOF(sample), limit=40).graphs
-    adapter = AdapterConfig(method="balora", rank=2, target_modules=r"blocks\.1\..*")
-    config = FinetuneConfig(method="balora", adapter=adapter, epochs=1, batch_size=8, seed=0)
-    result = finetune(build_model(load_backbone(root / "base"), config), graphs[:30], graphs[30:], config,
-                      root / "run")
-    folder = root / "tiny-balora"
-    save_finetuned(result.model, folder, method="balora", adapter=adapter, base=root / "base", extra={})
-    return folder
+def model_dir(tiny_balora_model: Path) -> Path:
+    return tiny_balora_model
 
 
 @pytest.fixture()
