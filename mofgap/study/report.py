@@ -138,7 +138,7 @@ reported once per final configuration). Backbone `{config["backbone"]}`; every m
 of K = {config["ensemble"]["members"]} members ({config["ensemble"]["repeats"]} ensemble(s)); headline
 numbers at M = {config["eval_samples"]} samples; σ-scaling and conformal intervals fitted on val.
 
-Reproduce: `snakemake -s workflows/Snakefile --configfile {config_file} --cores 2 study`
+Reproduce: `snakemake -s workflows/Snakefile --configfile {config_file} --profile workflows/profiles/local study`
 (finished steps are kept; the command resumes).
 
 ## Headline (test split, mean ± std over seeds)
