@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -179,3 +180,30 @@ def test_groups_are_bounded_by_atoms_and_keep_order() -> None:
     assert [[r.n_atoms for r in g] for g in groups] == [[40, 50, 0], [30], [500], [10, 10]]
     with pytest.raises(ValueError):
         list(atom_bounded_groups([], 0))
+
+
+def test_shards_merge_back_into_the_whole_run(tmp_path: Path, mixed_folder: Path, model_dir: Path) -> None:
+    common = [str(mixed_folder), "--model", str(model_dir), "--samples", "1"]
+    assert run([*common, "-o", str(tmp_path / "whole.csv")])[0] == 0
+    outputs = []
+    for index in range(3):
+        outputs.append(tmp_path / f"shard{index}.csv")
+        code, output = run([*common, "--shard", f"{index}/3", "-o", str(outputs[-1])])
+        assert code == 0, output
+    sizes = [len(pd.read_csv(o)) for o in outputs]
+    assert max(sizes) - min(sizes) <= 1  # k mod 3 balances the shards
+    merge = CliRunner().invoke(app, ["merge", *map(str, outputs), "-o", str(tmp_path / "merged.csv")])
+    assert merge.exit_code == 0, merge.output
+    whole, merged = pd.read_csv(tmp_path / "whole.csv"), pd.read_csv(tmp_path / "merged.csv")
+    assert list(merged["structure_id"]) == list(whole["structure_id"])  # input order restored
+    assert list(merged["status"]) == list(whole["status"])
+    ok = whole["status"] == "ok"
+    np.testing.assert_allclose(merged.loc[ok, "gap_eV"], whole.loc[ok, "gap_eV"], atol=2e-3)  # noise only
+    for broken, message in ((outputs[:2], "missing \\[2\\]"), ([*outputs, outputs[0]], "repeated \\[0\\]")):
+        result = CliRunner().invoke(app, ["merge", *map(str, broken), "-o", str(tmp_path / "m.csv")])
+        assert result.exit_code == 1 and re.search(message, result.output), result.output
+    lost = pd.read_csv(outputs[1]).iloc[1:]
+    lost.to_csv(outputs[1], index=False)
+    result = CliRunner().invoke(app, ["merge", *map(str, outputs), "-o", str(tmp_path / "m.csv")])
+    assert result.exit_code == 1 and "files without rows" in result.output
+    assert run([*common, "--shard", "3/3", "-o", str(tmp_path / "x.csv")])[0] == 2

@@ -11,6 +11,7 @@ from mofgap.cli.compare import compare
 from mofgap.cli.evaluate import evaluate
 from mofgap.cli.featurize import featurize
 from mofgap.cli.finetune import finetune
+from mofgap.cli.merge import merge
 from mofgap.cli.predict import predict
 from mofgap.cli.pretrain import pretrain
 from mofgap.cli.screen import screen
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.command()(predict)
 app.command()(screen)
+app.command()(merge)
 app.command()(featurize)
 app.command()(pretrain)
 app.command()(finetune)

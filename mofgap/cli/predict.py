@@ -28,6 +28,9 @@ def predict(
     device: Annotated[str, typer.Option(help="cpu | cuda.")] = "cpu",
     resume: Annotated[bool, typer.Option(help="Keep the rows an earlier run wrote to --output and "
                                               "predict only the rest.")] = False,
+    shard: Annotated[str | None, typer.Option(help="I/N: predict only shard I (0-based) of N of the inputs; "
+                                                   "combine the outputs with `mofgap merge`.",
+                                              metavar="I/N")] = None,
 ) -> None:
     """Predict band gaps (eV) with total, epistemic and aleatoric σ and a calibrated interval."""
     import sys
@@ -42,17 +45,24 @@ def predict(
     from mofgap.prediction.engine import PredictSettings, file_records, predict_records
     from mofgap.prediction.output import COLUMNS, TableWriter, resumable_rows
     from mofgap.prediction.predictor import Predictor
+    from mofgap.prediction.shards import Shard, write_sidecar
 
     console = Console(stderr=True)
     if on_error not in ("skip", "raise"):
         raise typer.BadParameter("--on-error must be skip or raise")
     if resume and output is None:
         raise typer.BadParameter("--resume needs --output")
+    if shard is not None and output is None:
+        raise typer.BadParameter("--shard needs --output")
     try:
         files = expand_paths(paths)
-    except FileNotFoundError as error:
+        part = Shard.parse(shard) if shard is not None else None
+    except (FileNotFoundError, ValueError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
+    if part is not None and output is not None:
+        write_sidecar(output, part, files)
+        files = part.select(files)
     try:
         settings = PredictSettings(samples=samples, batch_atoms=batch_atoms, coverage=coverage, workers=workers,
                                    max_atoms=max_atoms, on_error=on_error, cache_dir=cache)  # type: ignore[arg-type]

@@ -42,6 +42,14 @@ def read_rows(path: Path) -> pd.DataFrame:
     return frame.loc[:, list(COLUMNS)]
 
 
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table atomically as Parquet (``.parquet``/``.pq``) or CSV (anything else)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        atomic_write(path, lambda stream: frame.to_parquet(stream, index=False))
+    else:
+        atomic_write_bytes(path, frame.to_csv(index=False).encode())
+
+
 class TableWriter:
     """Append rows to the partial file; :meth:`finish` writes the final table atomically.
 
@@ -70,10 +78,7 @@ class TableWriter:
         """Write the final table (atomically), remove the partial file, and return the table."""
         self._stream.close()
         frame = read_rows(self.partial)
-        if self.out.suffix.lower() in (".parquet", ".pq"):
-            atomic_write(self.out, lambda stream: frame.to_parquet(stream, index=False))
-        else:
-            atomic_write_bytes(self.out, frame.to_csv(index=False).encode())
+        write_table(frame, self.out)
         self.partial.unlink()
         return frame
 
