@@ -53,12 +53,15 @@ def finetune(
     from mofgap.models import load_backbone
     from mofgap.models.finetuned import save_finetuned
     from mofgap.models.registry import versions
+    from mofgap.train.distributed import Distributed
     from mofgap.train.finetune import FinetuneConfig, build_model
     from mofgap.train.finetune import finetune as run_finetuning
     from mofgap.utils.atomic import atomic_write_bytes
     from mofgap.utils.hardware import describe_hardware
 
-    console = Console(stderr=True)
+    distributed = Distributed.from_environment(device)
+    device = distributed.device(device)
+    console = Console(stderr=True, quiet=not distributed.is_main)
     base = load_backbone(backbone)
     stochastic = {"all": None, "top-ffn": rf".*blocks\.{base.config.n_blocks - 1}\.(ffn_in|ffn_out)"}.get(
         stochastic_modules, stochastic_modules
@@ -79,7 +82,7 @@ def finetune(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     database = QMOF(qmof)
-    common = {"split_file": split_file, "cache_dir": cache, "workers": workers, "progress": True}
+    common = {"split_file": split_file, "cache_dir": cache, "workers": workers, "progress": distributed.is_main}
     train = qmof_graphs(database, splits=("train",), limit=limit, **common).graphs
     val = qmof_graphs(database, splits=("val",), **common).graphs
     if not train or not val:
@@ -88,8 +91,10 @@ def finetune(
     resolved = {"finetune": config.as_dict(), "backbone": backbone, "n_train": len(train), "n_val": len(val),
                 "command": shlex.join(["mofgap", *sys.argv[1:]]), "versions": versions(),
                 "hardware": describe_hardware(device)}
+    resolved["processes"] = distributed.world_size
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(run_dir / "config.json", (json.dumps(resolved, indent=2) + "\n").encode())
+    if distributed.is_main:
+        atomic_write_bytes(run_dir / "config.json", (json.dumps(resolved, indent=2) + "\n").encode())
     console.print(f"fine-tuning ({method}) on {len(train)} train structures, selecting on {len(val)} val")
 
     def report(metrics: dict[str, float]) -> None:
@@ -98,7 +103,10 @@ def finetune(
                       f"{metrics['seconds']:.0f} s)")
 
     model = build_model(base, config)
-    result = run_finetuning(model, train, val, config, run_dir, resume=resume, on_epoch=report, progress=True)
+    result = run_finetuning(model, train, val, config, run_dir, resume=resume, on_epoch=report,
+                            progress=distributed.is_main, distributed=distributed)
+    if not distributed.is_main:
+        return
     extra = {**resolved, "best_epoch": result.best_epoch, "val_mae_eV": result.best_val_mae_eV,
              "train_seconds": result.train_seconds}
     save_finetuned(result.model, out, method=method, adapter=adapter, base=backbone, extra=extra)

@@ -41,12 +41,15 @@ def pretrain(
     from mofgap.models.backbone import BackboneConfig
     from mofgap.models.card import write_backbone_card
     from mofgap.models.registry import save_backbone
+    from mofgap.train.distributed import Distributed
     from mofgap.train.pretrain import CRYSTAL_TARGET, PretrainConfig, holdout_split
     from mofgap.train.pretrain import pretrain as run_pretraining
     from mofgap.utils.atomic import atomic_write_bytes
     from mofgap.utils.hardware import describe_hardware
 
-    console = Console(stderr=True)
+    distributed = Distributed.from_environment(device)
+    device = distributed.device(device)
+    console = Console(stderr=True, quiet=not distributed.is_main)
     settings = GraphSettings()
     config = PretrainConfig(
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device, bf16=bf16,
@@ -54,7 +57,7 @@ def pretrain(
     )
     labelled = qmof_graphs(
         QMOF(qmof), splits=("train",), split_file=split_file, settings=settings, cache_dir=cache, workers=workers,
-        atom_targets=config.atom_targets, progress=True, limit=limit,
+        atom_targets=config.atom_targets, progress=distributed.is_main, limit=limit,
     )
     graphs = labelled.graphs
     if not graphs:
@@ -64,7 +67,8 @@ def pretrain(
     train_graphs, holdout_graphs = [graphs[i] for i in kept], [graphs[i] for i in held]
     console.print(f"pretraining on {len(train_graphs)} train structures, {len(holdout_graphs)} held out")
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(run_dir / "config.json", (json.dumps(config.as_dict(), indent=2) + "\n").encode())
+    if distributed.is_main:
+        atomic_write_bytes(run_dir / "config.json", (json.dumps(config.as_dict(), indent=2) + "\n").encode())
 
     def report(metrics: dict[str, float]) -> None:
         console.print(
@@ -72,7 +76,10 @@ def pretrain(
             f"  ({metrics['seconds']:.0f} s)"
         )
 
-    result = run_pretraining(train_graphs, holdout_graphs, config, run_dir, resume=resume, on_epoch=report)
+    result = run_pretraining(train_graphs, holdout_graphs, config, run_dir, resume=resume, on_epoch=report,
+                             distributed=distributed)
+    if not distributed.is_main:
+        return
     ids = "\n".join(sorted(g.qmof_id for g in train_graphs)).encode()
     extra = {
         "graph": settings.as_dict(),
@@ -92,6 +99,7 @@ def pretrain(
             "epochs_run": len(result.history),
             "seconds": result.train_seconds,
             "hardware": describe_hardware(device),
+            "processes": distributed.world_size,
             "command": shlex.join(["mofgap", *sys.argv[1:]]),
         },
     }

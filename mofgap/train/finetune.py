@@ -27,7 +27,7 @@ from mofgap.adapters import AdapterConfig, add_adapters, set_stochastic, total_k
 from mofgap.adapters.io import adapter_state_dict
 from mofgap.models import BandGapModel, GraphTransformer
 from mofgap.models.sampling import first_adapted_block
-from mofgap.train.batches import epoch_batches
+from mofgap.train.distributed import Distributed
 from mofgap.train.gap import GapLoss, gap_loss, predict_gaps, targets
 from mofgap.train.prefix_cache import with_frozen_prefix
 from mofgap.train.run_state import RunState
@@ -131,11 +131,14 @@ def finetune(
     resume: bool = True,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
     progress: bool = False,
+    distributed: Distributed | None = None,
 ) -> FinetuneResult:
     """Fine-tune ``model`` (from :func:`build_model`) on graphs with ``y`` (eV); see the module docstring.
 
-    ``progress`` shows a progress bar over each epoch's batches.
+    ``progress`` shows a progress bar over each epoch's batches. With ``distributed`` (several
+    processes, :mod:`mofgap.train.distributed`) each process trains on its share of every global batch.
     """
+    distributed = distributed or Distributed()
     model.head.target.fit(targets(train))
     model.to(config.device)
     if config.method != "ft":  # frozen lower blocks: computed once, reused every epoch
@@ -148,7 +151,7 @@ def finetune(
     total_steps = steps_per_epoch * config.epochs
     scale = model.head.target.std
     val_y = targets(val).to(config.device)
-    run = RunState.open(run_dir, config.as_dict(), resume=resume)
+    run = RunState.open(run_dir, config.as_dict(), resume=resume, writes=distributed.is_main)
     if run.restored is not None:
         _load_trainable(model, run.restored["trainable"])
         optimizer.load_state_dict(run.restored["optimizer"])
@@ -162,20 +165,27 @@ def finetune(
         started = time.perf_counter()
         model.train()
         set_stochastic(model, True)
+        if distributed.active:
+            torch.manual_seed(distributed.noise_seed(config.seed, epoch))
         sums = {"loss": 0.0, "kl": 0.0}
-        batches = track(epoch_batches(train, config.batch_size, seed=config.seed, epoch=epoch),
+        batches = track(distributed.batches(train, config.batch_size, seed=config.seed, epoch=epoch),
                         total=steps_per_epoch, description=f"epoch {epoch}", disable=not progress, transient=True)
-        for step, batch in enumerate(batches):
+        for step, (batch, global_size) in enumerate(batches):
             lr = scheduled_lr(epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction)
             set_learning_rate(optimizer, lr)
-            batch = batch.to(config.device)
-            data_loss = gap_loss(model(batch), batch.y, config.loss, scale)
-            kl = total_kl(model).to(data_loss.device)
-            beta = kl_beta(epoch, step / steps_per_epoch, config)
-            loss = data_loss + beta * kl / len(train)
-            optimizer_step(optimizer, loss, parameters, config.grad_clip)
-            sums["loss"] += float(data_loss.detach()) * batch.num_graphs
-            sums["kl"] += float(kl.detach()) * batch.num_graphs
+            loss = None
+            if batch is not None:
+                batch = batch.to(config.device)
+                data_loss = gap_loss(model(batch), batch.y, config.loss, scale)
+                kl = total_kl(model).to(data_loss.device)
+                beta = kl_beta(epoch, step / steps_per_epoch, config)
+                loss = data_loss + beta * kl / len(train)
+                if distributed.active:  # this process's share of the global batch's mean
+                    loss = loss * (batch.num_graphs / global_size)
+                sums["loss"] += float(data_loss.detach()) * batch.num_graphs
+                sums["kl"] += float(kl.detach()) * batch.num_graphs
+            optimizer_step(optimizer, loss, parameters, config.grad_clip, distributed.sum_gradients)
+        sums["loss"], sums["kl"] = distributed.sum([sums["loss"], sums["kl"]])
         prediction = predict_gaps(model, val)
         error = prediction.mean_eV - val_y
         metrics = {

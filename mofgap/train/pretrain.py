@@ -25,6 +25,7 @@ from mofgap.data.atom_targets import PBE_ATOM_TARGETS
 from mofgap.models.backbone import BackboneConfig, GraphTransformer
 from mofgap.models.heads import PretrainModel
 from mofgap.train.batches import epoch_batches
+from mofgap.train.distributed import Distributed
 from mofgap.train.run_state import RunState
 from mofgap.train.schedule import optimizer_step, scheduled_lr, set_learning_rate
 
@@ -101,22 +102,33 @@ def holdout_split(ids: Sequence[str], fraction: float, seed: int) -> tuple[list[
     return sorted(order[n_holdout:]), sorted(order[:n_holdout])
 
 
-def _masked_l1(prediction: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-column sums of |error| over finite targets, their counts, and the mean loss over columns."""
+CountTotal = Callable[[Tensor], Tensor]
+"""Turns this process's per-column target counts into the global batch's (identity in one process)."""
+
+
+def _masked_l1(prediction: Tensor, target: Tensor, total: CountTotal | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-column sums of |error| over finite targets, their counts, and the mean loss over columns.
+
+    With ``total``, each column's sum is divided by the global batch's count, so the losses of the
+    processes add up to the global batch's loss.
+    """
     finite = torch.isfinite(target)
     error = torch.where(finite, (prediction - torch.where(finite, target, 0.0)).abs(), 0.0)
     sums, counts = error.sum(0), finite.sum(0)
-    loss = (sums / counts.clamp(min=1))[counts > 0].mean() if bool((counts > 0).any()) else error.sum() * 0
+    divisor = counts if total is None else total(counts)
+    present = divisor > 0
+    loss = (sums / divisor.clamp(min=1))[present].mean() if bool(present.any()) else error.sum() * 0
     return sums, counts, loss
 
 
-def _losses(model: PretrainModel, batch: Batch, config: PretrainConfig) -> dict[str, Tensor]:
+def _losses(model: PretrainModel, batch: Batch, config: PretrainConfig, total: CountTotal | None = None
+            ) -> dict[str, Tensor]:
     device_type = "cuda" if config.device.startswith("cuda") else "cpu"
     with torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.bf16):
         out = model(batch)
-    atom_sums, atom_counts, atom_loss = _masked_l1(out.atom.float(), model.atom_target.scale(batch.y_atom))
+    atom_sums, atom_counts, atom_loss = _masked_l1(out.atom.float(), model.atom_target.scale(batch.y_atom), total)
     crystal_sums, crystal_counts, crystal_loss = _masked_l1(
-        out.crystal.float(), model.crystal_target.scale(batch.ehull.view(-1, 1))
+        out.crystal.float(), model.crystal_target.scale(batch.ehull.view(-1, 1)), total
     )
     return {
         "loss": atom_loss + config.crystal_weight * crystal_loss,
@@ -159,6 +171,7 @@ def pretrain(
     *,
     resume: bool = True,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
+    distributed: Distributed | None = None,
 ) -> PretrainResult:
     """Pretrain a backbone; checkpoints go to ``run_dir`` after every epoch.
 
@@ -169,7 +182,10 @@ def pretrain(
         run_dir: folder for ``checkpoint.pt`` and ``metrics.csv``.
         resume: continue from ``run_dir/checkpoint.pt`` when present (otherwise start over).
         on_epoch: called with each epoch's metrics.
+        distributed: several processes, each training on its share of every global batch
+            (:mod:`mofgap.train.distributed`); rank 0 writes the files.
     """
+    distributed = distributed or Distributed()
     torch.manual_seed(config.seed)
     model = PretrainModel(GraphTransformer(config.backbone), len(config.atom_targets))
     _fit_standardizers(model, train_graphs)
@@ -177,7 +193,7 @@ def pretrain(
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(train_graphs) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
-    run = RunState.open(run_dir, config.as_dict(), resume=resume)
+    run = RunState.open(run_dir, config.as_dict(), resume=resume, writes=distributed.is_main)
     if run.restored is not None:
         model.load_state_dict(run.restored["model"])
         optimizer.load_state_dict(run.restored["optimizer"])
@@ -188,13 +204,20 @@ def pretrain(
         started = time.perf_counter()
         model.train()
         running, count = 0.0, 0
-        for step, batch in enumerate(epoch_batches(train_graphs, config.batch_size, seed=config.seed, epoch=epoch)):
+        batches = distributed.batches(train_graphs, config.batch_size, seed=config.seed, epoch=epoch)
+        for step, (batch, global_size) in enumerate(batches):
             lr = scheduled_lr(epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction)
             set_learning_rate(optimizer, lr)
-            loss = _losses(model, batch.to(config.device), config)["loss"]
-            optimizer_step(optimizer, loss, model.parameters(), config.grad_clip)
-            running += float(loss.detach()) * batch.num_graphs
-            count += batch.num_graphs
+            loss = None
+            if batch is not None:  # a process's losses add up to the global batch's (counts are global)
+                loss = _losses(model, batch.to(config.device), config, distributed.total)["loss"]
+                running += float(loss.detach()) * global_size
+            else:  # no graph here: still take part in the count totals
+                distributed.total(torch.zeros(len(config.atom_targets), dtype=torch.long))
+                distributed.total(torch.zeros(1, dtype=torch.long))
+            count += global_size
+            optimizer_step(optimizer, loss, model.parameters(), config.grad_clip, distributed.sum_gradients)
+        running = distributed.sum([running])[0]
         metrics = {"epoch": float(epoch), "train_loss": running / count, **evaluate(model, holdout_graphs, config)}
         metrics["seconds"] = time.perf_counter() - started
         run.finish_epoch(

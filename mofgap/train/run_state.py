@@ -20,11 +20,13 @@ class RunState:
 
     Attributes:
         run_dir: the run's folder (``checkpoint.pt``, ``metrics.csv``).
-        config: the run's settings; a checkpoint made with other settings is refused.
+        config: the run's settings; a checkpoint made with other settings is refused (the device may
+            differ: a run may resume on another device, and each process of a distributed run has its own).
         history: one metrics dict per finished epoch.
         best: ``{"score", "epoch", "state"}`` of the best epoch so far (``state``: weights to restore).
         elapsed: seconds spent in finished epochs, earlier runs included.
         restored: the checkpoint read at start (model and optimizer states to restore), or ``None``.
+        writes: whether this process writes the checkpoint and metrics (rank 0 of a distributed run).
     """
 
     run_dir: Path
@@ -33,19 +35,20 @@ class RunState:
     best: dict[str, Any]
     elapsed: float
     restored: dict[str, Any] | None
+    writes: bool = True
 
     @classmethod
-    def open(cls, run_dir: str | Path, config: dict[str, Any], *, resume: bool) -> RunState:
+    def open(cls, run_dir: str | Path, config: dict[str, Any], *, resume: bool, writes: bool = True) -> RunState:
         """Start a run in ``run_dir``, continuing from its checkpoint when ``resume`` and one exists."""
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         checkpoint = load_checkpoint(run_dir) if resume else None
         if checkpoint is None:
-            return cls(run_dir, config, [], {"score": math.inf, "epoch": -1, "state": None}, 0.0, None)
-        if checkpoint["config"] != config:
+            return cls(run_dir, config, [], {"score": math.inf, "epoch": -1, "state": None}, 0.0, None, writes)
+        if _without_device(checkpoint["config"]) != _without_device(config):
             raise ValueError(f"{run_dir}: the checkpoint was made with other settings; use a new run folder")
         return cls(run_dir, config, list(checkpoint["history"]), checkpoint["best"],
-                   float(checkpoint["train_seconds"]), checkpoint)
+                   float(checkpoint["train_seconds"]), checkpoint, writes)
 
     @property
     def next_epoch(self) -> int:
@@ -65,6 +68,8 @@ class RunState:
         self.history.append(metrics)
         if score < self.best["score"]:
             self.best = {"score": score, "epoch": int(metrics["epoch"]), "state": best_state()}
+        if not self.writes:
+            return
         save_checkpoint(self.run_dir, {
             **checkpoint, "config": self.config, "history": self.history, "best": self.best,
             "train_seconds": self.elapsed,
@@ -76,3 +81,7 @@ class RunState:
         if self.best["state"] is None:
             raise RuntimeError(f"{self.run_dir}: no epoch ran")
         return self.best["state"]
+
+
+def _without_device(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key != "device"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -27,10 +27,16 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 
 def optimizer_step(
-    optimizer: torch.optim.Optimizer, loss: torch.Tensor, parameters: Iterable[torch.Tensor], grad_clip: float
+    optimizer: torch.optim.Optimizer, loss: torch.Tensor | None, parameters: Iterable[torch.Tensor], grad_clip: float,
+    reduce: Callable[[list[torch.Tensor]], None] | None = None,
 ) -> None:
-    """Backpropagate ``loss``, clip the global gradient norm to ``grad_clip`` and step."""
+    """Backpropagate ``loss`` (``None``: no local contribution), ``reduce`` the gradients (e.g. sum them
+    across processes), clip their global norm to ``grad_clip`` and step."""
+    parameters = list(parameters)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(list(parameters), grad_clip)
+    if loss is not None:
+        loss.backward()
+    if reduce is not None:
+        reduce(parameters)
+    torch.nn.utils.clip_grad_norm_(parameters, grad_clip)
     optimizer.step()
