@@ -105,3 +105,15 @@ def test_core_mof_cifs_are_extracted_and_readable(tmp_path: Path) -> None:
     assert records[0].structure is not None  # a computation-ready structure reads cleanly
     with pytest.raises(ValueError, match="unknown CoRE MOF dataset"):
         extract_core_mof(tmp_path, "2020")
+
+
+def test_random_split_covers_every_structure(tmp_path: Path, sample: Path) -> None:
+    from mofgap.data.qmof import write_random_split
+
+    split = write_random_split(QMOF(sample), tmp_path / "split.csv", train=0.6, val=0.2, seed=0)
+    assert split.value_counts().to_dict() == {"train": 150, "val": 50, "test": 50}
+    assert read_split(tmp_path / "split.csv").equals(split)
+    table = QMOF(sample).table(split_file=tmp_path / "split.csv")
+    assert table["split"].notna().all()
+    with pytest.raises(ValueError, match="train \\+ val < 1"):
+        write_random_split(QMOF(sample), tmp_path / "bad.csv", train=0.8, val=0.3, seed=0)

@@ -20,6 +20,8 @@ def samples(
     out: Annotated[Path, typer.Option(help="Output .npz.", metavar="<path>")],
     passes: Annotated[int, typer.Option("--samples", min=1, help="Stochastic passes M (single model).")] = 32,
     cache: Annotated[Path | None, typer.Option(help="Graph cache folder.", metavar="<path>")] = None,
+    split_file: Annotated[Path | None, typer.Option(help="qmof_id,split file (default: the QMOF folder's).",
+                                                    metavar="<path>")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Featurization processes.")] = 2,
     seed: Annotated[int, typer.Option(help="Seed of the noise draws.")] = 0,
 ) -> None:
@@ -28,7 +30,8 @@ def samples(
     from mofgap.data.qmof import QMOF
     from mofgap.study.samples import ensemble_samples, model_samples
 
-    graphs = qmof_graphs(QMOF(qmof), splits=(split,), cache_dir=cache, workers=workers).graphs
+    graphs = qmof_graphs(QMOF(qmof), splits=(split,), split_file=split_file, cache_dir=cache,
+                         workers=workers).graphs
     result = ensemble_samples(model, graphs) if len(model) > 1 else model_samples(model[0], graphs, passes, seed)
     result.save(out)
     typer.echo(f"wrote {out}: {result.means.shape[0]} passes × {result.means.shape[1]} structures")
@@ -123,6 +126,8 @@ def screening(
     model: Annotated[list[str], typer.Option(help="NAME=TEST_PREDICTIONS.csv; repeat a name for its seeds.",
                                              metavar="NAME=FILE")],
     out: Annotated[Path, typer.Option(help="Output folder.", metavar="<path>")],
+    split_file: Annotated[Path | None, typer.Option(help="qmof_id,split file (default: the QMOF folder's).",
+                                                    metavar="<path>")] = None,
 ) -> None:
     """Retrospective screening on the test split: hits found within B DFT calls, per strategy."""
     import json
@@ -136,7 +141,7 @@ def screening(
     from mofgap.uq.tables import match_predictions, read_table
     from mofgap.utils.atomic import atomic_write_bytes
 
-    table = QMOF(qmof).table()
+    table = QMOF(qmof).table(split_file=split_file)
     labels = table.set_index("qmof_id")["gap_eV"]
     test = table[table["split"] == "test"]
     y = test["gap_eV"].to_numpy()

@@ -12,7 +12,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from mofgap.utils.atomic import atomic_write_bytes
 
 GAP_COLUMN = "outputs.pbe.bandgap"
 """The PBE band-gap column of the official ``qmof.csv`` (eV)."""
@@ -104,3 +107,21 @@ class QMOF:
         """Energy above the convex hull (eV/atom) by ``qmof_id`` (QMOF-Thermo); an auxiliary target only."""
         frame = pd.read_csv(self.root / EHULL_FILE)
         return frame.set_index("qmof_id")["ehull_eV_per_atom"]
+
+
+def write_random_split(qmof: QMOF, out: str | Path, *, train: float, val: float, seed: int) -> pd.Series:
+    """Write a seeded random ``qmof_id,split`` file over every structure of ``qmof`` (the rest is test).
+
+    For small collections without their own split, such as the bundled sample; returns the split.
+    """
+    if not (train > 0 and val > 0 and train + val < 1):
+        raise ValueError(f"need 0 < train, 0 < val and train + val < 1, got {train}, {val}")
+    ids = pd.read_csv(qmof.root / "qmof.csv", usecols=["qmof_id"])["qmof_id"].to_numpy()
+    order = np.random.default_rng(seed).permutation(len(ids))
+    n_train, n_val = round(train * len(ids)), round(val * len(ids))
+    split = np.full(len(ids), "test", dtype=object)
+    split[order[:n_train]] = "train"
+    split[order[n_train:n_train + n_val]] = "val"
+    frame = pd.DataFrame({"qmof_id": ids, "split": split})
+    atomic_write_bytes(out, frame.to_csv(index=False).encode())
+    return frame.set_index("qmof_id")["split"]

@@ -1,13 +1,6 @@
 # The BaLoRA-versus-baselines study: ablation (validation) → selected variant → every method × seed
 # (+ LoRA ensembles) → samples on val/test → evaluation (calibration fitted on val) → comparison,
 # ρ-versus-M/K curves, report, and the default model. Each step writes a benchmark TSV (wall and CPU time).
-import json
-import shlex
-
-R = config["results"]
-MOFGAP = "mofgap"
-COMMON = (f"--qmof {shlex.quote(config['qmof'])} --cache {shlex.quote(config['cache'])} "
-          f"--backbone {config['backbone']} --device {config['device']} --workers 1")
 AB = config["ablation"]
 SEEDS = config["seeds"]
 K = config["ensemble"]["members"]
@@ -43,7 +36,7 @@ rule study:
         f"{R}/curves/curves.json",
         f"{R}/report.md",
         f"{R}/screening/screening.md",
-        f"models/{config['default_model']}/README.md",
+        f"{DEFAULT_MODEL}/README.md",
 
 
 rule study_ablation:
@@ -52,6 +45,8 @@ rule study_ablation:
 
 
 rule ablation_finetune:
+    input:
+        prepared,
     output:
         f"{R}/ablation/{{variant}}/model/adapter_config.json",
     params:
@@ -71,7 +66,8 @@ rule ablation_finetune:
 
 rule run_finetune:
     input:
-        unpack(lambda wc: {} if wc.method == "ft" else {"selected": f"{R}/ablation/selected.json"}),
+        unpack(lambda wc: {"prepared": prepared()}
+               | ({} if wc.method == "ft" else {"selected": f"{R}/ablation/selected.json"})),
     output:
         f"{R}/runs/{{method}}-s{{seed}}/model/adapter_config.json",
     params:
@@ -97,8 +93,7 @@ rule ablation_samples:
         f"{R}/ablation/{{variant}}/benchmark-samples.tsv"
     threads: 1
     shell:
-        "OMP_NUM_THREADS={threads} {MOFGAP} study samples --qmof {config[qmof]} --cache {config[cache]} "
-        "--workers 1 --split val --model $(dirname {input}) --samples {AB[samples]} --out {output}"
+        "OMP_NUM_THREADS={threads} {MOFGAP} study samples {DATA_FLAGS} --split val --model $(dirname {input}) --samples {AB[samples]} --out {output}"
 
 
 rule run_samples:
@@ -110,8 +105,7 @@ rule run_samples:
         f"{R}/runs/{{method}}-s{{seed}}/benchmark-samples-{{split}}.tsv"
     threads: 1
     shell:
-        "OMP_NUM_THREADS={threads} {MOFGAP} study samples --qmof {config[qmof]} --cache {config[cache]} "
-        "--workers 1 --split {wildcards.split} --model $(dirname {input}) --samples {config[samples]} "
+        "OMP_NUM_THREADS={threads} {MOFGAP} study samples {DATA_FLAGS} --split {wildcards.split} --model $(dirname {input}) --samples {config[samples]} "
         "--seed {wildcards.seed} --out {output}"
 
 
@@ -127,8 +121,7 @@ rule ensemble_samples:
         f"{R}/ensembles/lora-ensemble-r{{repeat}}/benchmark-samples-{{split}}.tsv"
     threads: 1
     shell:
-        "OMP_NUM_THREADS={threads} {MOFGAP} study samples --qmof {config[qmof]} --cache {config[cache]} "
-        "--workers 1 --split {wildcards.split} {params.models} --out {output}"
+        "OMP_NUM_THREADS={threads} {MOFGAP} study samples {DATA_FLAGS} --split {wildcards.split} {params.models} --out {output}"
 
 
 rule prediction_table:
@@ -242,12 +235,12 @@ rule default_model:
         expand(f"{R}/runs/balora-s{{seed}}/eval-test/metrics.json", seed=SEEDS),
         expand(f"{R}/runs/balora-s{{seed}}/val-predictions.csv", seed=SEEDS),
     output:
-        f"models/{config['default_model']}/README.md",
+        f"{DEFAULT_MODEL}/README.md",
     params:
         runs=" ".join(f"{R}/runs/balora-s{s}" for s in SEEDS),
     shell:
         "{MOFGAP} study ship {params.runs} --labels {config[qmof]}/qmof.csv --samples {config[eval_samples]} "
-        "--out models/{config[default_model]}"
+        "--out {DEFAULT_MODEL}"
 
 
 rule screening_benchmark:
@@ -260,4 +253,4 @@ rule screening_benchmark:
         models=lambda wc, input: " ".join([f"--model BaLoRA={p}" for p in input.balora]
                                           + [f"--model 'LoRA ensemble={p}'" for p in input.ensembles]),
     shell:
-        "{MOFGAP} study screening --qmof {config[qmof]} {params.models} --out $(dirname {output}) > /dev/null"
+        "{MOFGAP} study screening --qmof {QMOF} {SPLIT_FLAG} {params.models} --out $(dirname {output}) > /dev/null"
