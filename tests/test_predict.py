@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -207,3 +208,35 @@ def test_shards_merge_back_into_the_whole_run(tmp_path: Path, mixed_folder: Path
     result = CliRunner().invoke(app, ["merge", *map(str, outputs), "-o", str(tmp_path / "m.csv")])
     assert result.exit_code == 1 and "files without rows" in result.output
     assert run([*common, "--shard", "3/3", "-o", str(tmp_path / "x.csv")])[0] == 2
+
+
+def test_resume_survives_a_row_cut_mid_write(tmp_path: Path, sample_cifs: list[Path], model_dir: Path) -> None:
+    out = tmp_path / "p.csv"
+    args = [*map(str, sample_cifs[:4]), "--model", str(model_dir), "--samples", "1", "-o", str(out)]
+    assert run(args)[0] == 0
+    full = out.read_text()
+    lines = full.splitlines(keepends=True)
+    partial_path(out).write_text("".join(lines[:3]) + lines[3][:25])  # killed while writing row 3
+    out.unlink()
+    code, output = run([*args, "--resume"])
+    assert code == 0, output
+    resumed = pd.read_csv(out)
+    assert list(resumed["structure_id"]) == list(pd.read_csv(io.StringIO(full))["structure_id"])
+    assert "1 kept from before" in output  # row 1 kept; row 2 (last complete file) and the cut row redone
+
+
+def test_resume_refuses_rows_of_another_model(tmp_path: Path, sample_cifs: list[Path], model_dir: Path) -> None:
+    out = tmp_path / "p.csv"
+    assert run([str(sample_cifs[0]), "--model", str(model_dir), "--samples", "1", "-o", str(out)])[0] == 0
+    table = pd.read_csv(out)
+    table["model_sha256"] = "0" * 64
+    table.to_csv(out, index=False)
+    code, output = run([str(sample_cifs[0]), "--model", str(model_dir), "-o", str(out), "--resume"])
+    assert code == 2 and "another model" in output
+
+
+def test_a_single_structure_object_is_one_input(sample_cifs: list[Path], model_dir: Path) -> None:
+    from pymatgen.core import Structure
+
+    table = mofgap.predict(Structure.from_file(sample_cifs[0]), model=model_dir, samples=1)
+    assert list(table["structure_id"]) == ["structure_0"] and table["status"].iloc[0] == "ok"

@@ -144,3 +144,21 @@ def test_read_labels_names_missing_columns(tmp_path) -> None:
     with pytest.raises(ValueError, match="no id column"):
         read_labels(path)
     assert read_labels(path, id_column="key", label_column="value").loc["a"] == 1.0
+
+
+def test_conformal_rank_is_not_pushed_up_by_float_rounding() -> None:
+    # (74 + 1) · 0.68 = 51 exactly, but 75 * 0.68 = 51.000000000000007 in floating point
+    interval = ConformalInterval.from_scores(np.arange(74, dtype=float), coverage=0.68)
+    assert interval.quantile == 50.0  # the 51st smallest score
+
+
+def test_labels_keep_numeric_looking_ids_and_drop_missing_values(tmp_path) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_text("structure_id,gap_eV\n0001,1.5\n0002,\n")
+    labels = read_labels(path)
+    assert list(labels.index) == ["0001"] and labels.loc["0001"] == 1.5
+    predictions = tmp_path / "p.csv"
+    predictions.write_text("structure_id,gap_eV,sigma_eV\n0001,1.0,0.5\n")
+    from mofgap.uq.tables import read_table
+
+    assert match_predictions(read_table(predictions), labels).ids.tolist() == ["0001"]

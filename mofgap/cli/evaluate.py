@@ -52,8 +52,9 @@ def evaluate(
     plots.binned_errors(curves, out / "binned_errors")
     plots.sparsification({name: result["curves"]["raw"]}, out / "sparsification")
     m = result["metrics"]
+    rho = "–" if m["spearman"] is None else f"{m['spearman']:.3f}"
     typer.echo(f"{name}: n={m['n']:.0f} MAE {m['mae']:.3f} eV, RMSE {m['rmse']:.3f} eV, "
-               f"Spearman ρ(σ,|err|) {m['spearman']:.3f}, miscalibration area {m['miscalibration_area']:.3f}"
+               f"Spearman ρ(σ,|err|) {rho}, miscalibration area {m['miscalibration_area']:.3f}"
                + (f", conformal {coverage:.0%} coverage {result['calibrated']['conformal']['coverage']:.3f}"
                   if held_out else ""))
     typer.echo(f"wrote {out / METRICS_FILE} and figures")

@@ -71,6 +71,11 @@ def predict(
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from error
     previous = resumable_rows(output) if resume and output is not None else None
+    if previous is not None and len(previous) and set(previous["model_sha256"]) != {predictor.sha256}:
+        console.print(f"[red]error:[/red] {output} holds rows of another model; not resuming into it")
+        raise typer.Exit(2)
+    if (note := predictor.calibration_note(samples)) is not None:
+        console.print(f"[yellow]note:[/yellow] {note}")
     done = set(previous["source_path"]) if previous is not None else set()
     todo = [f for f in files if str(f) not in done]
     writer = TableWriter(output, previous) if output is not None else None
@@ -107,5 +112,5 @@ def predict(
                   f"{ok} ok, {int(counts.get('error', 0))} failed, {int(counts.get('skipped', 0))} skipped "
                   f"in {seconds:.1f} s; model {predictor.name}, M = {samples}"
                   + (f"; wrote {output}" if output else ""))
-    if ok == 0:
+    if ok == 0 and len(table) > 0:  # nothing could be predicted (an empty shard is not a failure)
         raise typer.Exit(1)

@@ -142,9 +142,13 @@ def screening(
     from mofgap.utils.atomic import atomic_write_bytes
 
     table = QMOF(qmof).table(split_file=split_file)
-    labels = table.set_index("qmof_id")["gap_eV"]
     test = table[table["split"] == "test"]
-    y = test["gap_eV"].to_numpy()
+    labels = test.set_index("qmof_id")["gap_eV"]
+    # candidates: test structures every prediction table has an ok row for (all strategies see the same pool)
+    matched = [(entry.partition("=")[0], match_predictions(read_table(entry.partition("=")[2]), labels))
+               for entry in model]
+    pool = sorted(set.intersection(*(set(m.ids) for _, m in matched)))
+    y = labels.loc[pool].to_numpy()
     top_threshold = float(np.quantile(y, 0.99))
     train_top = float(np.quantile(table.loc[table["split"] == "train", "gap_eV"], 0.99))
     window = Objective.parse(WINDOW)
@@ -156,11 +160,10 @@ def screening(
               ("ei (incumbent: train top 1 %)", "ei", 0.0), ("pi (incumbent: train top 1 %)", "pi", 0.0))),
     ]
     predictions: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for entry in model:
-        name, _, path = entry.partition("=")
-        frame = read_table(path).set_index("structure_id").loc[test["qmof_id"]].reset_index()
-        matched = match_predictions(frame, labels)
-        predictions.setdefault(name, []).append((matched.mu, matched.sigma))
+    for name, one in matched:
+        position = {structure: i for i, structure in enumerate(one.ids)}
+        order = [position[structure] for structure in pool]
+        predictions.setdefault(name, []).append((one.mu[order], one.sigma[order]))
     results = {task.name: evaluate_task(task, predictions) for task in tasks}
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "screening.json", (json.dumps(results, indent=1) + "\n").encode())

@@ -18,7 +18,11 @@ PathLike = str | Path
 
 
 def _as_list(inputs: Any) -> list[Any]:
-    if isinstance(inputs, (str, Path)) or not isinstance(inputs, Iterable):
+    from ase import Atoms
+    from pymatgen.core import Structure
+
+    single = (str, Path, Structure, Atoms)  # structures are iterable (over sites/atoms) but are one input
+    if isinstance(inputs, single) or not isinstance(inputs, Iterable):
         return [inputs]
     return list(inputs)
 

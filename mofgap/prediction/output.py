@@ -8,6 +8,7 @@ atomic rename and the partial file is removed. ``--resume`` reads the rows of ei
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Sequence
@@ -30,12 +31,17 @@ def partial_path(out: Path) -> Path:
     return out.with_name(f".{out.name}.partial.csv")
 
 
+TEXT_COLUMNS = {"structure_id": str, "source_path": str, "formula": str, "error": str, "status": str,
+                "model": str, "model_sha256": str}
+STATUSES = ("ok", "error", "skipped")
+
+
 def read_rows(path: Path) -> pd.DataFrame:
     """A prediction table (CSV, Parquet, or a partial file) with the expected columns."""
     if path.suffix.lower() in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
     else:
-        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"error": str, "formula": str})
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=TEXT_COLUMNS)
     missing = set(COLUMNS) - set(frame.columns)
     if missing:
         raise ValueError(f"{path}: not a prediction table (missing {sorted(missing)})")
@@ -90,14 +96,24 @@ class TableWriter:
 def resumable_rows(out: Path) -> pd.DataFrame | None:
     """Rows of an earlier run of the same output: its partial file if present, else the finished table.
 
-    The rows of the last file in a partial table are dropped (that file may have been cut short) so it
-    is predicted again.
+    A partial table may end inside a row if the run was killed while writing: an unterminated last
+    line is dropped, then every row of the last file still listed (that file may have been cut short),
+    so it is predicted again.
     """
     partial = partial_path(out)
-    if partial.is_file():
-        frame = read_rows(partial)
-        if len(frame):
-            last = frame["source_path"].iloc[-1]
-            frame = frame[frame["source_path"] != last]
-        return frame
-    return read_rows(out) if out.is_file() else None
+    if not partial.is_file():
+        return read_rows(out) if out.is_file() else None
+    text = partial.read_text()
+    records = list(csv.reader(io.StringIO(text)))
+    if not records:
+        return None
+    header, rows = records[0], records[1:]
+    if rows and not text.endswith("\n"):
+        rows = rows[:-1]  # cut short while being written
+    rows = [row for row in rows if len(row) == len(header)]
+    frame = pd.read_csv(io.StringIO(pd.DataFrame(rows, columns=header).to_csv(index=False)), keep_default_na=False,
+                        na_values=[""], dtype=TEXT_COLUMNS)
+    frame = frame[frame["status"].isin(STATUSES) & frame["source_path"].notna()]
+    if len(frame):
+        frame = frame[frame["source_path"] != frame["source_path"].iloc[-1]]
+    return frame.loc[:, list(COLUMNS)].reset_index(drop=True)

@@ -56,6 +56,13 @@ class Predictor:
         path = self.folder / CALIBRATION_FILE
         self.calibration = Calibration.from_dict(json.loads(path.read_text())) if path.is_file() else None
 
+    def calibration_note(self, samples: int) -> str | None:
+        """A warning when ``samples`` differs from the M the calibration was fitted with, else ``None``."""
+        if self.calibration is None or self.calibration.samples == samples:
+            return None
+        return (f"{self.name} was calibrated with M = {self.calibration.samples} samples; with M = {samples} the "
+                f"σ scale and the interval coverage are approximate")
+
     @torch.no_grad()
     def predict(self, batch: Batch, samples: int, coverage: float) -> BatchPrediction:
         """Mean, σ (total, epistemic, aleatoric) and the ``coverage`` interval of every crystal in ``batch``."""

@@ -49,7 +49,7 @@ def evaluate_task(
     """
     n, total = len(task.hits), int(task.hits.sum())
     result: dict[str, Any] = {"n": n, "hits_available": total, "budgets": list(budgets),
-                              "random": [b * total / n for b in budgets], "strategies": {}}
+                              "random": [min(b, n) * total / n for b in budgets], "strategies": {}}
     for model, seeds in predictions.items():
         for label, acquisition, kappa in task.strategies:
             runs = np.array([found(strategy_order(task, acquisition, kappa, mu, sigma), task.hits, budgets)

@@ -129,11 +129,12 @@ def write_report(results: str | Path, config_file: str | Path) -> Path:
     curves = _json(results / "curves" / "curves.json")
     selected = _json(results / "ablation" / "selected.json")
     ablation = config["ablation"]
+    backbone = config.get("backbone", "pretrained by the workflow")
     ablation_setup = f"seed {ablation['seed']}, {ablation['epochs']} epochs, M = {ablation['samples']}"
     text = f"""# BaLoRA versus baselines on QMOF band gaps
 
 Data: QMOF PBE band gaps, JARVIS-Leaderboard split (train for fitting, val for every choice, test
-reported once per final configuration). Backbone `{config["backbone"]}`; every method fine-tuned for
+reported once per final configuration). Backbone `{backbone}`; every method fine-tuned for
 {config["epochs"]} epochs (KL warm-up {config["kl_warmup_epochs"]}), seeds {config["seeds"]}; LoRA ensemble
 of K = {config["ensemble"]["members"]} members ({config["ensemble"]["repeats"]} ensemble(s)); headline
 numbers at M = {config["eval_samples"]} samples; σ-scaling and conformal intervals fitted on val.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,10 @@ def select_variant(
     """
     scores = {name: float(json.loads(Path(path).read_text())["metrics"][SELECTION_METRIC])
               for name, path in evaluations.items()}
-    chosen = min(scores, key=lambda name: scores[name])
+    finite = [name for name in scores if math.isfinite(scores[name])]
+    if not finite:
+        raise ValueError("no variant has a finite validation score")
+    chosen = min(finite, key=lambda name: scores[name])
     placement = chosen in placement_variants
     selection = {
         "rule": f"lowest validation {SELECTION_METRIC} at the ablation's M",

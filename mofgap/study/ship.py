@@ -8,6 +8,7 @@ evaluation of this run) and the model card ``README.md``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,10 @@ def ship(run_dirs: Sequence[str | Path], labels: str | Path, out: str | Path, sa
     """
     runs = [Path(r) for r in run_dirs]
     scores = {run: validation_nll(run, Path(labels)) for run in runs}
-    chosen = min(runs, key=lambda run: scores[run])
+    finite = [run for run in runs if math.isfinite(scores[run])]
+    if not finite:
+        raise ValueError("no run has a finite validation NLL")
+    chosen = min(finite, key=lambda run: scores[run])
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     for name in (ADAPTER_WEIGHTS, ADAPTER_CONFIG):

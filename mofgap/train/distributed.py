@@ -28,6 +28,7 @@ class Distributed:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    backend_device: str = "cpu"
 
     @property
     def active(self) -> bool:
@@ -45,9 +46,13 @@ class Distributed:
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         if world_size <= 1:
             return cls()
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        cuda = device.startswith("cuda")
+        if cuda:
+            torch.cuda.set_device(local_rank)
         if not dist.is_initialized():
-            dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+            dist.init_process_group("nccl" if cuda else "gloo")
+        return cls(dist.get_rank(), dist.get_world_size(), local_rank, f"cuda:{local_rank}" if cuda else "cpu")
 
     def device(self, device: str) -> str:
         """The device of this process: ``cuda:LOCAL_RANK`` for CUDA runs, else ``device``."""
@@ -75,16 +80,24 @@ class Distributed:
         """Element-wise sum of a tensor across processes (the tensor itself in one process)."""
         if not self.active:
             return tensor
-        summed = tensor.detach().clone()
+        summed = tensor.detach().to(self.backend_device, copy=True)  # NCCL reduces CUDA tensors only
         dist.all_reduce(summed)
-        return summed
+        return summed.to(tensor.device)
 
     def sum(self, values: Sequence[float]) -> list[float]:
         """Element-wise sum of numbers across processes."""
         if not self.active:
             return list(values)
-        tensor = torch.tensor(values, dtype=torch.float64)
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.backend_device)
         dist.all_reduce(tensor)
+        return tensor.tolist()
+
+    def from_main(self, values: Sequence[float]) -> list[float]:
+        """Rank 0's numbers on every process (so that every process takes the same decisions)."""
+        if not self.active:
+            return list(values)
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.backend_device)
+        dist.broadcast(tensor, src=0)
         return tensor.tolist()
 
     def noise_seed(self, seed: int, epoch: int) -> int:

@@ -192,8 +192,9 @@ def finetune(
             "epoch": float(epoch),
             "train_data_loss": sums["loss"] / len(train),
             "train_kl": sums["kl"] / len(train),
-            "val_mae_eV": float(error.abs().mean()),
-            "val_rmse_eV": float(error.pow(2).mean().sqrt()),
+            **dict(zip(("val_mae_eV", "val_rmse_eV"),  # rank 0's: every process stops at the same epoch
+                       distributed.from_main([float(error.abs().mean()), float(error.pow(2).mean().sqrt())]),
+                       strict=True)),
             "learning_rate": lr,
             "seconds": time.perf_counter() - started,
         }

@@ -218,7 +218,9 @@ def pretrain(
             count += global_size
             optimizer_step(optimizer, loss, model.parameters(), config.grad_clip, distributed.sum_gradients)
         running = distributed.sum([running])[0]
-        metrics = {"epoch": float(epoch), "train_loss": running / count, **evaluate(model, holdout_graphs, config)}
+        holdout = evaluate(model, holdout_graphs, config)  # rank 0's: every process stops at the same epoch
+        holdout = dict(zip(holdout, distributed.from_main(list(holdout.values())), strict=True))
+        metrics = {"epoch": float(epoch), "train_loss": running / count, **holdout}
         metrics["seconds"] = time.perf_counter() - started
         run.finish_epoch(
             metrics, metrics["holdout_loss"],

@@ -54,7 +54,7 @@ class ConformalInterval:
         if not 0 < coverage < 1:
             raise ValueError(f"coverage must be in (0, 1), got {coverage}")
         scores = np.sort(np.asarray(scores, dtype=np.float64).ravel())
-        rank = math.ceil((scores.size + 1) * coverage)
+        rank = math.ceil((scores.size + 1) * coverage - 1e-9)  # no extra rank from float rounding
         quantile = float(scores[rank - 1]) if rank <= scores.size else math.inf
         return cls(coverage, quantile, int(scores.size))
 

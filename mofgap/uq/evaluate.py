@@ -7,6 +7,7 @@ calibration set, applied to the evaluated set) and ``curves`` (the data behind t
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ def _ranking(sigma: np.ndarray, abs_error: np.ndarray) -> dict[str, float | None
     rho = metrics.spearman_or_none(sigma, abs_error)
     if rho is None:
         return {"spearman": None, "pearson": None, "ause": None, "sharpness": float(np.mean(sigma))}
-    return {"spearman": rho, "pearson": metrics.pearson(sigma, abs_error),
+    return {"spearman": rho, "pearson": metrics.pearson_or_none(sigma, abs_error),
             "ause": metrics.ause(sigma, abs_error), "sharpness": metrics.sharpness(sigma)}
 
 
@@ -75,4 +76,15 @@ def evaluate(
             },
         }
         result["curves"]["scaled"] = _curves(y, mu, scaled)
-    return result
+    return finite_or_none(result)
+
+
+def finite_or_none(value: Any) -> Any:
+    """``value`` with every non-finite float (an infinite conformal quantile, say) replaced by ``None``."""
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite_or_none(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -68,6 +68,12 @@ def spearman_or_none(sigma: ArrayLike, abs_error: ArrayLike) -> float | None:
     return spearman(s, e) if np.ptp(s) > 0 else None
 
 
+def pearson_or_none(sigma: ArrayLike, abs_error: ArrayLike) -> float | None:
+    """Pearson r, or ``None`` when σ is constant."""
+    s, e = _arrays(sigma, abs_error)
+    return pearson(s, e) if np.ptp(s) > 0 else None
+
+
 def pearson(sigma: ArrayLike, abs_error: ArrayLike) -> float:
     """Pearson correlation between σ and |error|."""
     s, e = _arrays(sigma, abs_error)
@@ -164,8 +170,11 @@ def interval_coverage(y: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> float
     return float(np.mean((a >= lo) & (a <= hi)))
 
 
-def all_metrics(y: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> dict[str, float]:
-    """Every metric of the evaluation protocol for one set of predictions (σ is the total σ)."""
+def all_metrics(y: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> dict[str, float | None]:
+    """Every metric of the evaluation protocol for one set of predictions (σ is the total σ).
+
+    Correlations of a constant σ are ``None``.
+    """
     a, b, s = _arrays(y, mu, sigma)
     err = np.abs(a - b)
     return {
@@ -173,8 +182,8 @@ def all_metrics(y: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> dict[str, floa
         "mae": mae(a, b),
         "rmse": rmse(a, b),
         "r2": r2(a, b),
-        "spearman": spearman(s, err),
-        "pearson": pearson(s, err),
+        "spearman": spearman_or_none(s, err),
+        "pearson": pearson_or_none(s, err),
         "ause": ause(s, err),
         "miscalibration_area": miscalibration_area(a, b, s),
         "ence": ence(a, b, s),

@@ -26,7 +26,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(path)
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=dict.fromkeys(ID_COLUMNS, str))
 
 
 def _pick(frame: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...], what: str, path: Path) -> str:
@@ -47,6 +47,7 @@ def read_labels(path: str | Path, *, id_column: str | None = None, label_column:
     ids = _pick(frame, id_column, ID_COLUMNS, "id", path)
     labels = _pick(frame, label_column, LABEL_COLUMNS, "label", path)
     series = pd.Series(frame[labels].to_numpy(dtype=np.float64), index=frame[ids].astype(str), name="label_eV")
+    series = series.dropna()
     if series.index.has_duplicates:
         raise ValueError(f"{path}: repeated ids, e.g. {series.index[series.index.duplicated()][0]!r}")
     return series

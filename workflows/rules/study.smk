@@ -226,8 +226,10 @@ rule report:
         curves=f"{R}/curves/curves.json",
     output:
         f"{R}/report.md",
+    params:
+        config_file=workflow.configfiles[0] if workflow.configfiles else "workflows/config/qmof.yaml",
     shell:
-        "{MOFGAP} study report --results {R} --config-file workflows/config/qmof.yaml"
+        "{MOFGAP} study report --results {R} --config-file {params.config_file}"
 
 
 rule default_model:
