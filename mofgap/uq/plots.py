@@ -34,10 +34,10 @@ def save_figure(figure: Figure, stem: str | Path) -> list[Path]:
 
 
 def parity(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray, stem: str | Path, title: str = "") -> list[Path]:
-    """Predicted vs DFT gap with ±σ error bars, coloured by σ."""
+    """Predicted vs DFT gap with ±σ error bars, coloured by σ (the points are rasterized inside the SVG)."""
     figure, axes = plt.subplots(figsize=(4.6, 4.2))
-    axes.errorbar(y, mu, yerr=sigma, fmt="none", ecolor="0.6", elinewidth=0.5, alpha=0.4, zorder=1)
-    points = axes.scatter(y, mu, c=sigma, s=6, cmap="viridis", zorder=2)
+    axes.errorbar(y, mu, yerr=sigma, fmt="none", ecolor="0.6", elinewidth=0.5, alpha=0.4, zorder=1, rasterized=True)
+    points = axes.scatter(y, mu, c=sigma, s=6, cmap="viridis", zorder=2, rasterized=True)
     high = float(max(np.max(y), np.max(mu))) * 1.05
     axes.plot([0, high], [0, high], color="k", lw=0.8)
     axes.set(xlim=(0, high), ylim=(0, high), xlabel="DFT (PBE) band gap / eV", ylabel="predicted band gap / eV",
