@@ -6,5 +6,5 @@ shards=${1:?usage: submit-predict.sh N_SHARDS [sbatch flags]}
 shift
 here=$(dirname "$0")
 array=$(sbatch --parsable --export=ALL --array="0-$((shards - 1))" "$@" "$here/predict-shards.sbatch")
-merge=$(sbatch --parsable --export=ALL --dependency="afterok:$array" "$here/merge.sbatch")
+merge=$(sbatch --parsable --export=ALL --dependency="afterok:$array" "$@" "$here/merge.sbatch")
 echo "prediction array $array, merge $merge"
