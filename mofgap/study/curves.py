@@ -31,13 +31,14 @@ def curve(samples: SampleSet, counts: Sequence[int]) -> dict[str, list[Any]]:
     return result
 
 
-def across_seeds(curves: Sequence[dict[str, list[Any]]], key: str) -> dict[str, list[float]]:
-    """Mean and std (ddof 1; 0 for one seed) of ``key`` over seeds, at the counts all seeds share."""
+def across_seeds(curves: Sequence[dict[str, list[Any]]], key: str) -> dict[str, list[Any]]:
+    """Mean and std (ddof 1; 0 for one seed) of ``key`` over seeds, at the counts all seeds share
+    (``None`` where no seed has a value, e.g. the epistemic ρ of one pass)."""
     shared = sorted(set.intersection(*(set(c["count"]) for c in curves)))
     mean, std = [], []
     for count in shared:
         values = [c[key][c["count"].index(count)] for c in curves]
         values = [v for v in values if v is not None]
-        mean.append(float(np.mean(values)) if values else float("nan"))
-        std.append(float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
+        mean.append(float(np.mean(values)) if values else None)
+        std.append(float(np.std(values, ddof=1)) if len(values) > 1 else (0.0 if values else None))
     return {"count": shared, "mean": mean, "std": std}

@@ -26,8 +26,10 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def _pm(stat: list[float] | None, digits: int = 3) -> str:
-    return "–" if stat is None else f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}"
+def _pm(stat: list[float | None] | None, digits: int = 3) -> str:
+    if stat is None or stat[0] is None or not math.isfinite(stat[0]):
+        return "–"
+    return f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}"
 
 
 def parameter_count(model_dir: Path) -> int:

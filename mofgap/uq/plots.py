@@ -88,11 +88,12 @@ def metric_vs_count(
 ) -> list[Path]:
     """A metric (mean ± std over seeds) against a count such as samples M or members K.
 
-    ``series[name]`` holds ``count``, ``mean`` and ``std`` lists of equal length.
+    ``series[name]`` holds ``count``, ``mean`` and ``std`` lists of equal length (``None``: no value).
     """
     figure, axes = plt.subplots(figsize=(4.8, 3.8))
     for name, values in series.items():
-        axes.errorbar(values["count"], values["mean"], yerr=values["std"], marker="o", ms=3, capsize=2, label=name)
+        mean, std = (np.array([np.nan if v is None else v for v in values[k]], dtype=float) for k in ("mean", "std"))
+        axes.errorbar(values["count"], mean, yerr=std, marker="o", ms=3, capsize=2, label=name)
     if log_x:
         axes.set_xscale("log", base=2)
     axes.set(xlabel=xlabel, ylabel=ylabel)
