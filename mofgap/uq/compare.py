@@ -14,11 +14,13 @@ from mofgap.uq import plots
 METRICS_FILE = "metrics.json"
 
 TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    # (label, section, key); section "metrics", "calibrated" or "conformal"
+    # (label, section, key); section "metrics", "epistemic", "calibrated" or "conformal"
     ("MAE (eV)", "metrics", "mae"),
     ("RMSE (eV)", "metrics", "rmse"),
     ("R²", "metrics", "r2"),
     ("Spearman ρ", "metrics", "spearman"),
+    ("ρ epistemic σ", "epistemic", "spearman"),
+    ("mean epistemic σ (eV)", "epistemic", "sharpness"),
     ("Pearson r", "metrics", "pearson"),
     ("AUSE (eV)", "metrics", "ause"),
     ("miscal. area", "metrics", "miscalibration_area"),
@@ -46,6 +48,8 @@ def metric_value(evaluation: dict[str, Any], section: str, key: str) -> float | 
     """One metric of an evaluation, ``None`` if it was not computed."""
     if section == "metrics":
         return evaluation["metrics"].get(key)
+    if section == "epistemic":
+        return evaluation.get("components", {}).get("epistemic", {}).get(key)
     calibrated = evaluation.get("calibrated")
     if calibrated is None:
         return None
