@@ -38,10 +38,9 @@ def test_notebooks_are_committed_without_outputs(path: Path) -> None:
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: clear the outputs"
 
 
-def test_predict_and_screen_notebook(tmp_path: Path, tiny_balora_model: Path) -> None:
+def test_predict_and_screen_notebook(tmp_path: Path) -> None:
     pytest.importorskip("CoRE_MOF")
-    notebook = execute("01_predict_and_screen.ipynb", {"MODEL": str(tiny_balora_model), "N_STRUCTURES": 6,
-                                                       "SAMPLES": 4, "WORKERS": 1}, tmp_path)
+    notebook = execute("01_predict_and_screen.ipynb", {"N_STRUCTURES": 6, "SAMPLES": 4, "WORKERS": 1}, tmp_path)
     text = text_outputs(notebook)
     assert "6 structures from CoRE MOF 2019-ASR" in text
     assert "ok" in text and "in both shortlists" in text
