@@ -54,5 +54,7 @@ def tiny_balora_model(tmp_path_factory: pytest.TempPathFactory, sample: Path) ->
     result = finetune(build_model(load_backbone(root / "base"), config), graphs[:30], graphs[30:], config,
                       root / "run")
     folder = root / "tiny-balora"
-    save_finetuned(result.model, folder, method="balora", adapter=adapter, base=root / "base", extra={})
+    save_finetuned(result.model, folder, method="balora", adapter=adapter, base=root / "base",
+                   extra={"finetune": config.as_dict(), "n_train": 30, "best_epoch": result.best_epoch,
+                          "train_seconds": result.train_seconds, "hardware": "cpu", "command": "pytest fixture"})
     return folder

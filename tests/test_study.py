@@ -126,29 +126,16 @@ def test_evaluate_reports_unmatched_ids(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no prediction has a label" in result.output
 
 
-def test_samples_table_evaluate_ship_chain(tmp_path: Path, sample: Path) -> None:
+def test_samples_table_evaluate_ship_chain(tmp_path: Path, sample: Path, tiny_balora_model: Path) -> None:
     """The study's per-run steps on a tiny BaLoRA model, ending in a loadable shipped model with a card."""
-    from mofgap.adapters import AdapterConfig
-    from mofgap.data.graphs import qmof_graphs
-    from mofgap.data.qmof import QMOF
-    from mofgap.models import GraphTransformer, load_backbone, save_backbone
-    from mofgap.models.backbone import BackboneConfig
-    from mofgap.models.finetuned import load_finetuned, save_finetuned
-    from mofgap.train.finetune import FinetuneConfig, build_model, finetune
+    import shutil
+
+    from mofgap.models.finetuned import load_finetuned
     from mofgap.uq.calibration import Calibration, ConformalInterval
     from mofgap.uq.tables import match_predictions, read_labels, read_table
 
-    torch.manual_seed(0)
-    save_backbone(GraphTransformer(BackboneConfig(d_model=16, n_blocks=2, n_heads=2)), tmp_path / "base")
-    graphs = qmof_graphs(QMOF(sample), limit=40).graphs
-    adapter = AdapterConfig(method="balora", rank=2, target_modules=r"blocks\.1\..*")
-    config = FinetuneConfig(method="balora", adapter=adapter, epochs=2, batch_size=8, seed=0)
-    result = finetune(build_model(load_backbone(tmp_path / "base"), config), graphs[:30], graphs[30:], config,
-                      tmp_path / "train")
     run = tmp_path / "runs" / "balora-s0"
-    save_finetuned(result.model, run / "model", method="balora", adapter=adapter, base=tmp_path / "base",
-                   extra={"finetune": config.as_dict(), "n_train": 30, "best_epoch": result.best_epoch,
-                          "train_seconds": result.train_seconds, "hardware": "cpu", "command": "test"})
+    shutil.copytree(tiny_balora_model, run / "model")
     runner = CliRunner()
     labels = str(sample / "qmof.csv")
     steps = [
