@@ -20,9 +20,11 @@ rule featurize:
     benchmark:
         f"{R}/featurize/benchmark.tsv"
     threads: 2
-    shell:
-        "{MOFGAP} featurize {QMOF}/relaxed_structures --cache {config[cache]} --workers {threads} --quiet "
-        "--report {output}"
+    run:
+        from mofgap.data.qmof import QMOF as Database
+
+        structures = Database(QMOF).structures_dir()  # the folder, or the official archive unpacked once
+        shell("{MOFGAP} featurize {structures:q} --cache {config[cache]} --workers {threads} --quiet --report {output}")
 
 
 rule pretrain:

@@ -66,8 +66,10 @@ rule ablation_finetune:
 
 rule run_finetune:
     input:
+        # the selection is `ancient`, like the split and backbone: re-making the ablation's files (a fresh
+        # clone has no file times to trust) does not by itself redo finished runs
         unpack(lambda wc: {"prepared": prepared()}
-               | ({} if wc.method == "ft" else {"selected": f"{R}/ablation/selected.json"})),
+               | ({} if wc.method == "ft" else {"selected": ancient(f"{R}/ablation/selected.json")})),
     output:
         f"{R}/runs/{{method}}-s{{seed}}/model/adapter_config.json",
     params:
