@@ -161,3 +161,39 @@ def test_samples_table_evaluate_ship_chain(tmp_path: Path, sample: Path, tiny_ba
         ConformalInterval.fit(val.y, val.mu, val.sigma, 0.9).quantile, abs=1e-5)
     test_metrics = json.loads((shipped / "test_metrics.json").read_text())
     assert f"{test_metrics['metrics']['mae']:.3f} eV" in (shipped / "README.md").read_text()
+
+
+def test_report_validation_curves_and_headline(tmp_path: Path) -> None:
+    from mofgap.study.report import headline, validation_curve_table, validation_curves
+
+    for folder, maes in (("lora-s0", [0.40, 0.35, 0.33]), ("lora-s1", [0.42, 0.37, 0.31]), ("ft-s0", [0.41, 0.34])):
+        run = tmp_path / "runs" / folder / "run"
+        run.mkdir(parents=True)
+        rows = "".join(f"{epoch},0,0,{mae},0,0,1\n" for epoch, mae in enumerate(maes))
+        (run / "metrics.csv").write_text("epoch,train_data_loss,train_kl,val_mae_eV,val_rmse_eV,learning_rate,seconds\n"
+                                         + rows)
+    by_method = validation_curves(tmp_path)
+    assert by_method == {"ft": [[0.41, 0.34]], "lora": [[0.40, 0.35, 0.33], [0.42, 0.37, 0.31]]}
+    table = validation_curve_table(by_method).splitlines()
+    assert table[2] == "| ft | 1 | 0.410 | 0.340 | – | -0.070 |"
+    assert table[3] == "| lora | 2 | 0.410 | 0.360 | 0.320 | -0.040 |"
+
+    summary = {"BaLoRA": {"seeds": 3, "mae": [0.30, 0.01], "spearman": [0.25, 0.01],
+                          "epistemic.sharpness": [0.02, 0.001], "epistemic.spearman": [0.1, 0.02]},
+               "LoRA ensemble": {"seeds": 1, "mae": [0.29, 0.0], "spearman": [0.30, 0.0],
+                                 "epistemic.sharpness": [0.12, 0.0], "epistemic.spearman": [0.2, 0.0]},
+               "LoRA": {"seeds": 3, "mae": [0.34, 0.01], "spearman": [0.2, 0.01]},
+               "FT": {"seeds": 3, "mae": [0.26, 0.01], "spearman": [0.2, 0.01]}}
+    curves = {"LoRA ensemble": {"spearman_total": {"mean": [0.1, 0.2, 0.3]}, "mae": {"mean": [0.33, 0.30, 0.29],
+                                                                                   "count": [1, 3, 5]}},
+              "BaLoRA": {"spearman_total": {"mean": [0.2, 0.25, 0.24]}, "mae": {"mean": [0.31, 0.30, 0.31],
+                                                                              "count": [1, 8, 32]}}}
+    text = "\n".join(headline(summary, curves))
+    assert "target ≤ 0.27 eV NOT met" in text
+    assert "BaLoRA closes 50 % of it" in text  # (0.34 - 0.30) / (0.34 - 0.26)
+    assert "ensemble higher by 0.050" in text
+    assert "BaLoRA mean 0.020 ± 0.001 eV" in text and "LoRA ensemble mean 0.120 ± 0.000 eV" in text
+    assert ("LoRA ensemble versus K (1…5): ρ 0.100 → 0.300 (monotone in the seed mean), "
+            "MAE 0.330 → 0.290 eV (monotone)") in text
+    assert ("BaLoRA versus M (1…32): ρ 0.200 → 0.240 (not monotone in the seed mean), "
+            "MAE 0.310 → 0.310 eV (not monotone)") in text

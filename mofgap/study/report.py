@@ -10,6 +10,7 @@ import csv
 import itertools
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -113,14 +114,43 @@ def headline(summary: dict[str, Any], curves: dict[str, Any]) -> list[str]:
         lines.append(f"- BaLoRA calibration: miscalibration area {_pm(balora.get('miscalibration_area'))} raw → "
                      f"{_pm(balora.get('calibrated.miscalibration_area'))} after validation σ-scaling; "
                      f"90 % conformal coverage on test {_pm(balora.get('conformal.coverage'))}.")
-    if "BaLoRA" in curves:
-        rho = curves["BaLoRA"]["spearman_total"]["mean"]
-        mae_m = curves["BaLoRA"]["mae"]["mean"]
-        counts = curves["BaLoRA"]["mae"]["count"]
-        lines.append(f"- BaLoRA versus M ({counts[0]}…{counts[-1]}): ρ {rho[0]:.3f} → {rho[-1]:.3f} "
+        if ensemble and "epistemic.sharpness" in balora and "epistemic.sharpness" in ensemble:
+            lines.append(f"- Epistemic σ alone: BaLoRA mean {_pm(balora['epistemic.sharpness'])} eV, ρ "
+                         f"{_pm(balora.get('epistemic.spearman'))}; LoRA ensemble mean "
+                         f"{_pm(ensemble['epistemic.sharpness'])} eV, ρ {_pm(ensemble.get('epistemic.spearman'))}.")
+    for name, curve in curves.items():
+        rho, mae_m, counts = curve["spearman_total"]["mean"], curve["mae"]["mean"], curve["mae"]["count"]
+        passes = "K" if "ensemble" in name.lower() else "M"
+        lines.append(f"- {name} versus {passes} ({counts[0]}…{counts[-1]}): ρ {rho[0]:.3f} → {rho[-1]:.3f} "
                      f"({'monotone' if _monotone(rho) else 'not monotone'} in the seed mean), MAE "
-                     f"{mae_m[0]:.3f} → {mae_m[-1]:.3f} eV.")
+                     f"{mae_m[0]:.3f} → {mae_m[-1]:.3f} eV "
+                     f"({'monotone' if _monotone([-m for m in mae_m]) else 'not monotone'}).")
     return lines
+
+
+def validation_curves(results: Path) -> dict[str, list[list[float]]]:
+    """Validation MAE (eV) per epoch of every seed, by method: ``runs/<method>-s<seed>/run/metrics.csv``."""
+    by_method: dict[str, list[list[float]]] = {}
+    for metrics in sorted(results.glob("runs/*-s*/run/metrics.csv")):
+        method = metrics.parents[1].name.rsplit("-s", 1)[0]
+        with metrics.open() as stream:
+            by_method.setdefault(method, []).append([float(row["val_mae_eV"]) for row in csv.DictReader(stream)])
+    return by_method
+
+
+def validation_curve_table(by_method: dict[str, list[list[float]]]) -> str:
+    """Markdown: mean validation MAE per epoch over the seeds that finished it, and the last epoch's change."""
+    epochs = max((len(run) for runs in by_method.values() for run in runs), default=0)
+    lines = ["| method | seeds | " + " | ".join(f"epoch {e + 1}" for e in range(epochs))
+             + " | change over the last epoch (eV) |", "|---|---|" + "---|" * (epochs + 1)]
+    for method, runs in by_method.items():
+        means = [statistics.fmean(done) if (done := [run[e] for run in runs if len(run) > e]) else None
+                 for e in range(epochs)]
+        cells = ["–" if m is None else f"{m:.3f}" for m in means]
+        finished = [m for m in means if m is not None]
+        change = f"{finished[-1] - finished[-2]:+.3f}" if len(finished) > 1 else "–"
+        lines.append(f"| {method} | {len(runs)} | " + " | ".join(cells) + f" | {change} |")
+    return "\n".join(lines)
 
 
 def write_report(results: str | Path, config_file: str | Path) -> Path:
@@ -157,6 +187,13 @@ Figures: `comparison/` (calibration, binned errors, sparsification, MAE and ρ b
 Selection rule, fixed before the runs: {selected["rule"]}. Selected: **{selected["selected"]}**.
 
 {(results / "ablation" / "comparison.md").read_text()}
+## Validation MAE per epoch (eV, mean over seeds)
+
+Is the equal epoch budget enough? A last-epoch change well below zero means the method was still
+improving when training stopped.
+
+{validation_curve_table(validation_curves(results))}
+
 ## Accuracy and ranking versus test-time compute (test split)
 
 {_curve_table(curves)}
