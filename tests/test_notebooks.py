@@ -91,3 +91,14 @@ def test_uncertainty_analysis_notebook(tmp_path: Path) -> None:
     notebook = execute("02_uncertainty_analysis.ipynb", {"RESULTS": str(results)}, tmp_path)
     text = text_outputs(notebook)
     assert "BaLoRA: MAE" in text and "LoRA ensemble: MAE" in text
+
+
+def test_uncertainty_analysis_notebook_on_the_committed_study(tmp_path: Path) -> None:
+    results = NOTEBOOKS.parent / "results" / "study"
+    if not (results / "comparison" / "summary.json").is_file():
+        pytest.skip("the study's comparison is not committed")
+    import json
+
+    first_balora = json.loads(sorted(results.glob("runs/balora-s*/eval-test/metrics.json"))[0].read_text())
+    notebook = execute("02_uncertainty_analysis.ipynb", {"RESULTS": str(results)}, tmp_path)
+    assert f"BaLoRA: MAE {first_balora['metrics']['mae']:.3f} eV" in text_outputs(notebook)
