@@ -162,3 +162,17 @@ def test_labels_keep_numeric_looking_ids_and_drop_missing_values(tmp_path) -> No
     from mofgap.uq.tables import read_table
 
     assert match_predictions(read_table(predictions), labels).ids.tolist() == ["0001"]
+
+
+def test_figures_are_byte_reproducible(tmp_path) -> None:
+    from mofgap.uq import plots
+
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0, 4, 50)
+    mu, sigma = y + rng.normal(0, 0.2, 50), rng.uniform(0.1, 0.3, 50)
+    first = plots.parity(y, mu, sigma, tmp_path / "a")
+    second = plots.parity(y, mu, sigma, tmp_path / "b")
+    assert [p.suffix for p in first] == [".png", ".svg"]
+    for one, other in zip(first, second, strict=True):
+        assert one.read_bytes() == other.read_bytes()
+    assert b"<dc:date>" not in first[1].read_bytes()

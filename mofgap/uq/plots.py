@@ -23,11 +23,18 @@ FORMATS = ("png", "svg")
 
 
 def save_figure(figure: Figure, stem: str | Path) -> list[Path]:
-    """Write ``stem.png`` (150 dpi) and ``stem.svg`` atomically and close the figure."""
+    """Write ``stem.png`` (150 dpi) and ``stem.svg`` atomically and close the figure.
+
+    Both files are byte-reproducible: no creation date, and the SVG's element ids are hashed with a
+    fixed salt, so redrawing a figure from the same numbers changes nothing under version control.
+    """
     paths = []
     for fmt in FORMATS:
         path = Path(f"{stem}.{fmt}")
-        atomic_write(path, lambda stream, fmt=fmt: figure.savefig(stream, format=fmt, dpi=150, bbox_inches="tight"))
+        metadata = {"Date": None} if fmt == "svg" else None
+        with matplotlib.rc_context({"svg.hashsalt": "mofgap"}):
+            atomic_write(path, lambda stream, fmt=fmt, metadata=metadata: figure.savefig(
+                stream, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata))
         paths.append(path)
     plt.close(figure)
     return paths
