@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,6 @@ def test_uncertainty_analysis_notebook_on_the_committed_study(tmp_path: Path) ->
     results = NOTEBOOKS.parent / "results" / "study"
     if not (results / "comparison" / "summary.json").is_file():
         pytest.skip("the study's comparison is not committed")
-    import json
-
     first_balora = json.loads(sorted(results.glob("runs/balora-s*/eval-test/metrics.json"))[0].read_text())
     notebook = execute("02_uncertainty_analysis.ipynb", {"RESULTS": str(results)}, tmp_path)
     assert f"BaLoRA: MAE {first_balora['metrics']['mae']:.3f} eV" in text_outputs(notebook)

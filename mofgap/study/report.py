@@ -10,13 +10,13 @@ import csv
 import itertools
 import json
 import math
-import statistics
 from pathlib import Path
 from typing import Any
 
 import yaml
 from safetensors import safe_open
 
+from mofgap.uq.compare import mean_std
 from mofgap.utils.atomic import atomic_write_bytes
 
 CGCNN_TARGET_EV = 0.27
@@ -144,8 +144,8 @@ def validation_curve_table(by_method: dict[str, list[list[float]]]) -> str:
     lines = ["| method | seeds | " + " | ".join(f"epoch {e + 1}" for e in range(epochs))
              + " | change over the last epoch (eV) |", "|---|---|" + "---|" * (epochs + 1)]
     for method, runs in by_method.items():
-        means = [statistics.fmean(done) if (done := [run[e] for run in runs if len(run) > e]) else None
-                 for e in range(epochs)]
+        stats = [mean_std([run[e] if len(run) > e else None for run in runs]) for e in range(epochs)]
+        means = [None if stat is None else stat[0] for stat in stats]
         cells = ["–" if m is None else f"{m:.3f}" for m in means]
         finished = [m for m in means if m is not None]
         change = f"{finished[-1] - finished[-2]:+.3f}" if len(finished) > 1 else "–"
@@ -189,8 +189,8 @@ Selection rule, fixed before the runs: {selected["rule"]}. Selected: **{selected
 {(results / "ablation" / "comparison.md").read_text()}
 ## Validation MAE per epoch (eV, mean over seeds)
 
-Is the equal epoch budget enough? A last-epoch change well below zero means the method was still
-improving when training stopped.
+Every method has the same epoch budget. The learning rate is annealed to 0 by the last epoch, so a
+small last-epoch change does not show convergence; a large one shows a method still improving.
 
 {validation_curve_table(validation_curves(results))}
 
