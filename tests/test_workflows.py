@@ -77,6 +77,7 @@ def stage_times(results: Path) -> dict[str, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # the whole tiny pipeline, on 2 cores
 def test_tiny_pipeline_runs_locally(tmp_path: Path) -> None:
     started = time.perf_counter()
     result = snakemake("--configfile", "workflows/config/tiny.yaml", "--profile", "workflows/profiles/local",
@@ -108,6 +109,7 @@ def _wait_for_jobs(job_ids: list[str], timeout: float = 1800) -> None:
 
 @pytest.mark.slow
 @pytest.mark.slurm
+@pytest.mark.timeout(5400)  # the tiny pipeline through Slurm, then the job arrays
 def test_slurm_profile_and_sbatch_templates(tmp_path: Path) -> None:
     _slurm_cluster()
     results = tmp_path / "tiny"

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.progress import track
 from torch_geometric.data import Data
 
 from mofgap.graph.cache import GraphCache, StructureOutcome, content_key
@@ -18,6 +17,7 @@ from mofgap.graph.neighbors import GraphSettings
 from mofgap.io.errors import StructureReadError, UnreadableFileError, rebuild_error
 from mofgap.io.options import OnError, ReadOptions
 from mofgap.io.read import Status, apply_on_error, detect_format, load_bytes, read_bytes, status_of, structure_id_for
+from mofgap.utils.progress import progress_bar
 
 CHUNK_FILES = 8
 """Files handed to a worker at a time: large enough to amortise inter-process overhead."""
@@ -158,6 +158,7 @@ def _records(files: list[Path], job: FileFeaturizer, workers: int, progress: boo
 def _collect(
     files: list[Path], results: Iterable[tuple[list[StructureOutcome], bool]], progress: bool
 ) -> Iterator[GraphRecord]:
-    shown = track(zip(files, results, strict=False), total=len(files), description="featurizing", disable=not progress)
+    shown = progress_bar(zip(files, results, strict=False), total=len(files), description="featurizing",
+                         enabled=progress)
     for path, (outcomes, from_cache) in shown:
         yield from to_records(path, outcomes, from_cache)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from rich.progress import track
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -32,6 +31,7 @@ from mofgap.train.gap import GapLoss, gap_loss, predict_gaps, targets
 from mofgap.train.prefix_cache import with_frozen_prefix
 from mofgap.train.run_state import RunState
 from mofgap.train.schedule import optimizer_step, scheduled_lr, set_learning_rate
+from mofgap.utils.progress import progress_bar
 
 Method = Literal["ft", "lora", "balora", "mcdropout"]
 
@@ -168,8 +168,8 @@ def finetune(
         if distributed.active:
             torch.manual_seed(distributed.noise_seed(config.seed, epoch))
         sums = {"loss": 0.0, "kl": 0.0}
-        batches = track(distributed.batches(train, config.batch_size, seed=config.seed, epoch=epoch),
-                        total=steps_per_epoch, description=f"epoch {epoch}", disable=not progress, transient=True)
+        batches = progress_bar(distributed.batches(train, config.batch_size, seed=config.seed, epoch=epoch),
+                               total=steps_per_epoch, description=f"epoch {epoch}", enabled=progress, transient=True)
         for step, (batch, global_size) in enumerate(batches):
             lr = scheduled_lr(epoch * steps_per_epoch + step, total_steps, config.learning_rate, config.warmup_fraction)
             set_learning_rate(optimizer, lr)
