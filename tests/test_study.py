@@ -192,8 +192,19 @@ def test_report_validation_curves_and_headline(tmp_path: Path) -> None:
     assert "target ≤ 0.27 eV NOT met" in text
     assert "BaLoRA closes 50 % of it" in text  # (0.34 - 0.30) / (0.34 - 0.26)
     assert "ensemble higher by 0.050" in text
-    assert "BaLoRA mean 0.020 ± 0.001 eV" in text and "LoRA ensemble mean 0.120 ± 0.000 eV" in text
+    assert "BaLoRA mean 0.020 ± 0.001 eV" in text and "LoRA ensemble mean 0.120 eV" in text  # n = 1: no std
+    assert "- LoRA ensemble: test MAE 0.290 eV, Spearman ρ(σ, |error|) 0.300 (n = 1)." in text
+    summary["BaLoRA"]["mae"] = [0.35, 0.01]
+    assert "BaLoRA closes none of it (BaLoRA 0.350 vs LoRA 0.340 eV)" in "\n".join(headline(summary, curves))
     assert ("LoRA ensemble versus K (1…5): ρ 0.100 → 0.300 (monotone in the seed mean), "
             "MAE 0.330 → 0.290 eV (monotone)") in text
     assert ("BaLoRA versus M (1…32): ρ 0.200 → 0.240 (not monotone in the seed mean), "
             "MAE 0.310 → 0.310 eV (not monotone)") in text
+
+
+def test_report_names_the_config_relative_to_the_repository(tmp_path: Path) -> None:
+    from mofgap.study.report import _shown_path
+
+    assert _shown_path(Path.cwd() / "workflows" / "config" / "qmof.yaml") == "workflows/config/qmof.yaml"
+    outside = tmp_path.resolve() / "qmof.yaml"
+    assert _shown_path(outside) == str(outside)

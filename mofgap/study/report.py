@@ -27,10 +27,19 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def _pm(stat: list[float | None] | None, digits: int = 3) -> str:
+def _pm(stat: list[float | None] | None, runs: int = 2, digits: int = 3) -> str:
+    """``mean ± std``; the mean alone when one run gives no spread."""
     if stat is None or stat[0] is None or not math.isfinite(stat[0]):
         return "–"
-    return f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}"
+    return f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}" if runs > 1 else f"{stat[0]:.{digits}f}"
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory (the repository root under the workflow) when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def parameter_count(model_dir: Path) -> int:
@@ -59,7 +68,8 @@ def run_costs(folder: Path) -> dict[str, float]:
 
 
 def _cost_table(results: Path) -> str:
-    rows = ["| step folder | stored parameters | train time (sum of epochs) | CPU time per step |", "|---|---|---|---|"]
+    rows = ["| step folder | stored parameters | train time (sum of epochs) | CPU time of each step's last run |",
+            "|---|---|---|---|"]
     for folder in sorted([*results.glob("ablation/*/"), *results.glob("runs/*/"), *results.glob("ensembles/*/")]):
         if not folder.is_dir() or (not (folder / "run").exists() and folder.parent.name != "ensembles"):
             continue
@@ -75,7 +85,7 @@ def _curve_table(curves: dict[str, Any]) -> str:
     lines = ["| model | passes | MAE (eV) | ρ total σ | ρ epistemic σ |", "|---|---|---|---|---|"]
     for name, curve in curves.items():
         for index, count in enumerate(curve["mae"]["count"]):
-            cells = [_pm([curve[key]["mean"][index], curve[key]["std"][index]])
+            cells = [_pm([curve[key]["mean"][index], curve[key]["std"][index]], len(curve.get("seeds", [0, 0])))
                      for key in ("mae", "spearman_total", "spearman_epistemic")]
             lines.append(f"| {name} | {count} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -90,10 +100,11 @@ def headline(summary: dict[str, Any], curves: dict[str, Any]) -> list[str]:
     lines = []
     get = summary.get
     for name, stats in summary.items():
-        lines.append(f"- {name}: test MAE {_pm(stats.get('mae'))} eV, Spearman ρ(σ, |error|) "
-                     f"{_pm(stats.get('spearman'))} (n = {stats['seeds']}).")
+        lines.append(f"- {name}: test MAE {_pm(stats.get('mae'), stats['seeds'])} eV, Spearman ρ(σ, |error|) "
+                     f"{_pm(stats.get('spearman'), stats['seeds'])} (n = {stats['seeds']}).")
     balora, ensemble, lora, ft = get("BaLoRA"), get("LoRA ensemble"), get("LoRA"), get("FT")
     if balora:
+        n_ens = ensemble["seeds"] if ensemble else 0
         mae = balora["mae"][0]
         lines.append(f"- BaLoRA test MAE {mae:.3f} eV: target ≤ {CGCNN_TARGET_EV} eV "
                      f"{'met' if mae <= CGCNN_TARGET_EV else 'NOT met'}; ALIGNN's {ALIGNN_EV} eV "
@@ -101,13 +112,15 @@ def headline(summary: dict[str, Any], curves: dict[str, Any]) -> list[str]:
         if ensemble:
             diff = balora["spearman"][0] - ensemble["spearman"][0]
             lines.append(f"- ρ(σ, |error|): BaLoRA {_pm(balora['spearman'])} vs LoRA ensemble "
-                         f"{_pm(ensemble['spearman'])} ({'BaLoRA higher' if diff > 0 else 'ensemble higher'} by "
+                         f"{_pm(ensemble['spearman'], n_ens)} ({'BaLoRA higher' if diff > 0 else 'ensemble higher'} by "
                          f"{abs(diff):.3f}).")
         if lora and ft:
             gap = lora["mae"][0] - ft["mae"][0]
             if gap > 0:
                 closed = (lora["mae"][0] - mae) / gap
-                lines.append(f"- LoRA → FT accuracy gap {gap:.3f} eV; BaLoRA closes {100 * closed:.0f} % of it.")
+                share = f"{100 * closed:.0f} % of it" if closed > 0 else (
+                    f"none of it (BaLoRA {mae:.3f} vs LoRA {lora['mae'][0]:.3f} eV)")
+                lines.append(f"- LoRA → FT accuracy gap {gap:.3f} eV; BaLoRA closes {share}.")
             else:
                 lines.append(f"- LoRA is not worse than FT here (LoRA {lora['mae'][0]:.3f} vs FT "
                              f"{ft['mae'][0]:.3f} eV): no gap to close.")
@@ -117,7 +130,8 @@ def headline(summary: dict[str, Any], curves: dict[str, Any]) -> list[str]:
         if ensemble and "epistemic.sharpness" in balora and "epistemic.sharpness" in ensemble:
             lines.append(f"- Epistemic σ alone: BaLoRA mean {_pm(balora['epistemic.sharpness'])} eV, ρ "
                          f"{_pm(balora.get('epistemic.spearman'))}; LoRA ensemble mean "
-                         f"{_pm(ensemble['epistemic.sharpness'])} eV, ρ {_pm(ensemble.get('epistemic.spearman'))}.")
+                         f"{_pm(ensemble['epistemic.sharpness'], n_ens)} eV, ρ "
+                         f"{_pm(ensemble.get('epistemic.spearman'), n_ens)}.")
     for name, curve in curves.items():
         rho, mae_m, counts = curve["spearman_total"]["mean"], curve["mae"]["mean"], curve["mae"]["count"]
         passes = "K" if "ensemble" in name.lower() else "M"
@@ -162,6 +176,7 @@ def write_report(results: str | Path, config_file: str | Path) -> Path:
     selected = _json(results / "ablation" / "selected.json")
     ablation = config["ablation"]
     backbone = config.get("backbone", "pretrained by the workflow")
+    shown_config = _shown_path(Path(config_file))
     ablation_setup = f"seed {ablation['seed']}, {ablation['epochs']} epochs, M = {ablation['samples']}"
     text = f"""# BaLoRA versus baselines on QMOF band gaps
 
@@ -171,7 +186,7 @@ reported once per final configuration). Backbone `{backbone}`; every method fine
 of K = {config["ensemble"]["members"]} members ({config["ensemble"]["repeats"]} ensemble(s)); headline
 numbers at M = {config["eval_samples"]} samples; σ-scaling and conformal intervals fitted on val.
 
-Reproduce: `snakemake -s workflows/Snakefile --configfile {config_file} --profile workflows/profiles/local study`
+Reproduce: `snakemake -s workflows/Snakefile --configfile {shown_config} --profile workflows/profiles/local study`
 (finished steps are kept; the command resumes).
 
 ## Headline (test split, mean ± std over seeds)
@@ -201,6 +216,9 @@ small last-epoch change does not show convergence; a large one shows a method st
 Figures: `curves/spearman_total_vs_passes`, `curves/spearman_epistemic_vs_passes`, `curves/mae_vs_passes`.
 
 ## Compute
+
+Train time sums the epochs' wall-clock seconds over every part of a resumed run; CPU time comes
+from the workflow's benchmark of each step's last run (for a resumed fine-tuning, its last part).
 
 {_cost_table(results)}
 """
