@@ -27,11 +27,11 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def _pm(stat: list[float | None] | None, runs: int = 2, digits: int = 3) -> str:
-    """``mean ± std``; the mean alone when one run gives no spread."""
+def _pm(stat: list[float | None] | None, runs: int | None = None, digits: int = 3) -> str:
+    """``mean ± std`` over ``runs`` (``None``: several); the mean alone when one run gives no spread."""
     if stat is None or stat[0] is None or not math.isfinite(stat[0]):
         return "–"
-    return f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}" if runs > 1 else f"{stat[0]:.{digits}f}"
+    return f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}" if runs != 1 else f"{stat[0]:.{digits}f}"
 
 
 def _shown_path(path: Path) -> str:
@@ -85,7 +85,7 @@ def _curve_table(curves: dict[str, Any]) -> str:
     lines = ["| model | passes | MAE (eV) | ρ total σ | ρ epistemic σ |", "|---|---|---|---|---|"]
     for name, curve in curves.items():
         for index, count in enumerate(curve["mae"]["count"]):
-            cells = [_pm([curve[key]["mean"][index], curve[key]["std"][index]], len(curve.get("seeds", [0, 0])))
+            cells = [_pm([curve[key]["mean"][index], curve[key]["std"][index]], len(curve["seeds"]))
                      for key in ("mae", "spearman_total", "spearman_epistemic")]
             lines.append(f"| {name} | {count} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
