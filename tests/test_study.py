@@ -208,3 +208,16 @@ def test_report_names_the_config_relative_to_the_repository(tmp_path: Path) -> N
     assert _shown_path(Path.cwd() / "workflows" / "config" / "qmof.yaml") == "workflows/config/qmof.yaml"
     outside = tmp_path.resolve() / "qmof.yaml"
     assert _shown_path(outside) == str(outside)
+
+
+def test_readme_results_match_the_committed_study() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    summary = json.loads((repo / "results" / "study" / "comparison" / "summary.json").read_text())
+    readme = (repo / "README.md").read_text()
+    rows = {"full fine-tuning": "FT", "LoRA": "LoRA", "BaLoRA (α per layer)": "BaLoRA",
+            "MC-dropout LoRA": "MC-dropout LoRA", "LoRA ensemble, K = 5 (one ensemble)": "LoRA ensemble"}
+    for label, name in rows.items():
+        stats = summary[name]
+        cells = [f"{stats[key][0]:.3f}" + (f" ± {stats[key][1]:.3f}" if stats["seeds"] > 1 else "")
+                 for key in ("mae", "spearman", "ause", "conformal.coverage")]
+        assert f"| {label} | " + " | ".join(cells) + " |" in readme, label
