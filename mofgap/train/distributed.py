@@ -10,6 +10,7 @@ Backends: gloo on CPU, NCCL on CUDA (one GPU per process, ``cuda:LOCAL_RANK``).
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,16 @@ import torch.distributed as dist
 from torch_geometric.data import Batch, Data
 
 from mofgap.train.batches import epoch_order
+
+
+def _leave_process_group() -> None:
+    """Destroy the process group while the interpreter is still whole.
+
+    Without this, gloo's worker threads outlive the interpreter and the process can die at exit with
+    "terminate called without an active exception" (SIGABRT) after its work is done.
+    """
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class Distributed:
             torch.cuda.set_device(local_rank)
         if not dist.is_initialized():
             dist.init_process_group("nccl" if cuda else "gloo")
+            atexit.register(_leave_process_group)
         return cls(dist.get_rank(), dist.get_world_size(), local_rank, f"cuda:{local_rank}" if cuda else "cpu")
 
     def device(self, device: str) -> str:
