@@ -16,7 +16,7 @@ from mofgap.models.sampling import combine_samples
 from mofgap.study.curves import across_seeds, curve
 from mofgap.study.samples import SampleSet
 from mofgap.study.selection import select_variant
-from mofgap.uq.compare import group_by_name, markdown_table
+from mofgap.uq.compare import format_mean_std, group_by_name, markdown_table
 
 
 def _sample_set(passes: int = 16, n: int = 300, seed: int = 0) -> SampleSet:
@@ -218,6 +218,6 @@ def test_readme_results_match_the_committed_study() -> None:
             "MC-dropout LoRA": "MC-dropout LoRA", "LoRA ensemble, K = 5 (one ensemble)": "LoRA ensemble"}
     for label, name in rows.items():
         stats = summary[name]
-        cells = [f"{stats[key][0]:.3f}" + (f" ± {stats[key][1]:.3f}" if stats["seeds"] > 1 else "")
+        cells = [format_mean_std(stats[key], stats["seeds"])
                  for key in ("mae", "spearman", "ause", "conformal.coverage")]
         assert f"| {label} | " + " | ".join(cells) + " |" in readme, label

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from safetensors import safe_open
 
-from mofgap.uq.compare import mean_std
+from mofgap.uq.compare import format_mean_std, mean_std
 from mofgap.utils.atomic import atomic_write_bytes
 
 CGCNN_TARGET_EV = 0.27
@@ -25,13 +25,6 @@ ALIGNN_EV = 0.202
 
 def _json(path: Path) -> Any:
     return json.loads(path.read_text())
-
-
-def _pm(stat: list[float | None] | None, runs: int | None = None, digits: int = 3) -> str:
-    """``mean ± std`` over ``runs`` (``None``: several); the mean alone when one run gives no spread."""
-    if stat is None or stat[0] is None or not math.isfinite(stat[0]):
-        return "–"
-    return f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}" if runs != 1 else f"{stat[0]:.{digits}f}"
 
 
 def _shown_path(path: Path) -> str:
@@ -85,7 +78,7 @@ def _curve_table(curves: dict[str, Any]) -> str:
     lines = ["| model | passes | MAE (eV) | ρ total σ | ρ epistemic σ |", "|---|---|---|---|---|"]
     for name, curve in curves.items():
         for index, count in enumerate(curve["mae"]["count"]):
-            cells = [_pm([curve[key]["mean"][index], curve[key]["std"][index]], len(curve["seeds"]))
+            cells = [format_mean_std([curve[key]["mean"][index], curve[key]["std"][index]], len(curve["seeds"]))
                      for key in ("mae", "spearman_total", "spearman_epistemic")]
             lines.append(f"| {name} | {count} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -100,8 +93,8 @@ def headline(summary: dict[str, Any], curves: dict[str, Any]) -> list[str]:
     lines = []
     get = summary.get
     for name, stats in summary.items():
-        lines.append(f"- {name}: test MAE {_pm(stats.get('mae'), stats['seeds'])} eV, Spearman ρ(σ, |error|) "
-                     f"{_pm(stats.get('spearman'), stats['seeds'])} (n = {stats['seeds']}).")
+        mae, rho = (format_mean_std(stats.get(key), stats["seeds"]) for key in ("mae", "spearman"))
+        lines.append(f"- {name}: test MAE {mae} eV, Spearman ρ(σ, |error|) {rho} (n = {stats['seeds']}).")
     balora, ensemble, lora, ft = get("BaLoRA"), get("LoRA ensemble"), get("LoRA"), get("FT")
     if balora:
         n_ens = ensemble["seeds"] if ensemble else 0
@@ -111,9 +104,9 @@ def headline(summary: dict[str, Any], curves: dict[str, Any]) -> list[str]:
                      f"{'beaten' if mae < ALIGNN_EV else 'not beaten'}.")
         if ensemble:
             diff = balora["spearman"][0] - ensemble["spearman"][0]
-            lines.append(f"- ρ(σ, |error|): BaLoRA {_pm(balora['spearman'])} vs LoRA ensemble "
-                         f"{_pm(ensemble['spearman'], n_ens)} ({'BaLoRA higher' if diff > 0 else 'ensemble higher'} by "
-                         f"{abs(diff):.3f}).")
+            lines.append(f"- ρ(σ, |error|): BaLoRA {format_mean_std(balora['spearman'])} vs LoRA ensemble "
+                         f"{format_mean_std(ensemble['spearman'], n_ens)} "
+                         f"({'BaLoRA higher' if diff > 0 else 'ensemble higher'} by {abs(diff):.3f}).")
         if lora and ft:
             gap = lora["mae"][0] - ft["mae"][0]
             if gap > 0:
@@ -124,14 +117,15 @@ def headline(summary: dict[str, Any], curves: dict[str, Any]) -> list[str]:
             else:
                 lines.append(f"- LoRA is not worse than FT here (LoRA {lora['mae'][0]:.3f} vs FT "
                              f"{ft['mae'][0]:.3f} eV): no gap to close.")
-        lines.append(f"- BaLoRA calibration: miscalibration area {_pm(balora.get('miscalibration_area'))} raw → "
-                     f"{_pm(balora.get('calibrated.miscalibration_area'))} after validation σ-scaling; "
-                     f"90 % conformal coverage on test {_pm(balora.get('conformal.coverage'))}.")
+        lines.append(f"- BaLoRA calibration: miscalibration area "
+                     f"{format_mean_std(balora.get('miscalibration_area'))} raw → "
+                     f"{format_mean_std(balora.get('calibrated.miscalibration_area'))} after validation σ-scaling; "
+                     f"90 % conformal coverage on test {format_mean_std(balora.get('conformal.coverage'))}.")
         if ensemble and "epistemic.sharpness" in balora and "epistemic.sharpness" in ensemble:
-            lines.append(f"- Epistemic σ alone: BaLoRA mean {_pm(balora['epistemic.sharpness'])} eV, ρ "
-                         f"{_pm(balora.get('epistemic.spearman'))}; LoRA ensemble mean "
-                         f"{_pm(ensemble['epistemic.sharpness'], n_ens)} eV, ρ "
-                         f"{_pm(ensemble.get('epistemic.spearman'), n_ens)}.")
+            lines.append(f"- Epistemic σ alone: BaLoRA mean {format_mean_std(balora['epistemic.sharpness'])} eV, ρ "
+                         f"{format_mean_std(balora.get('epistemic.spearman'))}; LoRA ensemble mean "
+                         f"{format_mean_std(ensemble['epistemic.sharpness'], n_ens)} eV, ρ "
+                         f"{format_mean_std(ensemble.get('epistemic.spearman'), n_ens)}.")
     for name, curve in curves.items():
         rho, mae_m, counts = curve["spearman_total"]["mean"], curve["mae"]["mean"], curve["mae"]["count"]
         passes = "K" if "ensemble" in name.lower() else "M"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,13 @@ def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:
     return float(np.mean(present)), float(np.std(present, ddof=1)) if len(present) > 1 else 0.0
 
 
+def format_mean_std(stat: Sequence[float | None] | None, runs: int | None = None, digits: int = 3) -> str:
+    """``mean ± std`` over ``runs`` (``None``: several); the mean alone for one run; ``–`` when missing."""
+    if stat is None or stat[0] is None or not math.isfinite(stat[0]):
+        return "–"
+    return f"{stat[0]:.{digits}f} ± {stat[1]:.{digits}f}" if runs != 1 else f"{stat[0]:.{digits}f}"
+
+
 def summary(groups: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Per name and metric: mean, std and the number of seeds."""
     return {
@@ -92,13 +100,8 @@ def markdown_table(
     rule = "|" + "---|" * (len(columns) + 2)
     rows = [header, rule]
     for name, runs in groups.items():
-        cells = []
-        for _, section, key in columns:
-            stat = mean_std([metric_value(run, section, key) for run in runs])
-            if stat is None:
-                cells.append("–")
-            else:
-                cells.append(f"{stat[0]:.3f} ± {stat[1]:.3f}" if len(runs) > 1 else f"{stat[0]:.3f}")
+        cells = [format_mean_std(mean_std([metric_value(run, section, key) for run in runs]), len(runs))
+                 for _, section, key in columns]
         rows.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
